@@ -1,0 +1,103 @@
+"""create_app(): config, extensions, blueprints, CLI commands."""
+import logging
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+import jobs.context
+from blueprints import access, errors
+from config import load_config
+from extensions import babel, csrf, limiter, login_manager
+from models import User, db
+from models.database import open_database
+from services.locale import select_locale
+from services.sessions import DatabaseSessionInterface
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(overrides=None):
+    app = Flask(__name__, static_folder="static", template_folder="templates")
+    app.config.update(load_config(overrides))
+    logging.basicConfig(level=logging.INFO)
+    # Peewee logs SQL with its parameters at DEBUG: hashes, codes and PUKs must never reach a log.
+    logging.getLogger("peewee").setLevel(logging.INFO)
+    open_database(app.config["DATABASE_URL"])
+
+    app.session_interface = DatabaseSessionInterface()
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.user_loader(_load_user)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    app.config.setdefault("RATELIMIT_ENABLED", True)
+    limiter.init_app(app)
+
+    _register_blueprints(app)
+    errors.register(app)
+    _register_hooks(app)
+    _register_template_helpers(app)
+
+    from cli import register_cli
+
+    register_cli(app)
+    jobs.context.bind(app)
+    return app
+
+
+def _load_user(user_id):
+    user = User.get_or_none(User.id == int(user_id))
+    return user if user is not None and user.is_active else None
+
+
+def _register_blueprints(app):
+    from blueprints import areas, auth, health, home, me, onboarding, settings, staff, support
+
+    for module in (auth, health, home, onboarding, settings, staff, support, me, areas):
+        app.register_blueprint(module.bp)
+    if app.config["DEMO_MODE"]:
+        from blueprints import dev
+
+        app.register_blueprint(dev.bp)
+
+
+def _register_hooks(app):
+    from services.shell import load_membership
+
+    @app.before_request
+    def load_scope():
+        g.scope = g.membership = None
+        if current_user.is_authenticated and current_user.kind == "customer":
+            load_membership()
+        return access.enforce()
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", CSP)
+        headers["X-Content-Type-Options"] = "nosniff"
+        headers["X-Frame-Options"] = "DENY"
+        headers["Referrer-Policy"] = "same-origin"
+        headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        if request.is_secure:
+            headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        if current_user.is_authenticated or request.endpoint in ("auth.verify",):
+            headers["Cache-Control"] = "no-store"
+        return response
+
+    @app.teardown_request
+    def close_db(exc):
+        if not db.is_closed():
+            db.close()
+
+
+def _register_template_helpers(app):
+    from services import formatting
+
+    from blueprints.labels import label
+    from blueprints.navigation import menu
+
+    app.jinja_env.globals.update(formatting.template_globals(), menu=menu, label=label)
+    app.jinja_env.filters.update(formatting.template_filters())

@@ -1,0 +1,1 @@
+"""HTTP areas: one module (or package) per area; forms, templates, no domain rules."""

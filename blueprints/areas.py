@@ -1,0 +1,112 @@
+"""The customer areas of the left menu: subscriptions, accounts, invoices, orders,
+numbers, products and users. Read views for now; the actions come with their services."""
+from flask import Blueprint, g, request
+
+from models import (Account, CallFlowStep, Invoice, Membership, Order, PersonalNumber, PhoneSystem,
+                    PortingRequest, User)
+from services import subscriptions as subs
+from services.listing import paginate
+
+from .access import member
+from .rendering import render
+
+bp = Blueprint("areas", __name__)
+
+
+@bp.route("/subscriptions")
+@member("subscriptions")
+def subscriptions():
+    args = request.args
+    page = subs.list_subscriptions(g.scope, q=args.get("q", ""), kind=args.get("kind", ""),
+                                   status=args.get("status", ""), sort=args.get("sort", "name"),
+                                   page=args.get("page", 1))
+    return render("areas/subscriptions.html", "rows", page=page, args=args,
+                  task=args.get("task", ""))
+
+
+@bp.route("/subscriptions/<int:subscription_id>")
+@member("subscriptions")
+def subscription(subscription_id):
+    item = subs.get_subscription(g.scope, subscription_id)
+    details = subs.subscription_details(item)
+    usage = subs.recent_usage(item.id) if g.scope.can("usage") else []
+    return render("areas/subscription.html", item=item, recent=usage, **details)
+
+
+@bp.route("/accounts")
+@member("accounts")
+def accounts():
+    page = subs.list_accounts(g.scope, q=request.args.get("q", ""), page=request.args.get("page", 1))
+    return render("areas/accounts.html", "rows", page=page, args=request.args)
+
+
+@bp.route("/accounts/<int:account_id>")
+@member("accounts")
+def account(account_id):
+    item = subs.get_account(g.scope, account_id)
+    count = g.scope.subscriptions().where(subs.Subscription.account == item.id).count()
+    return render("areas/account.html", item=item, subscription_count=count)
+
+
+@bp.route("/invoices")
+@member("invoices")
+def invoices():
+    query = g.scope.invoices().order_by(Invoice.issued_on.desc(), Account.number)
+    return render("areas/invoices.html", "rows", page=paginate(query, request.args.get("page", 1)))
+
+
+@bp.route("/orders")
+@member("orders")
+def orders():
+    status = request.args.get("status", "open")
+    query = g.scope.orders()
+    if status == "done":
+        query = query.where(Order.status.in_(("completed", "failed")))
+    else:
+        status = "open"
+        query = query.where(Order.status.in_(("received", "in_progress")))
+    page = paginate(query.order_by(Order.created_at.desc()), request.args.get("page", 1))
+    return render("areas/orders.html", "rows", page=page, status=status)
+
+
+@bp.route("/numbers")
+@member("numbers")
+def numbers():
+    s = g.scope
+    porting = (PortingRequest.select()
+               .where(PortingRequest.customer == s.customer_id, PortingRequest.company.in_(s.company_ids))
+               .order_by(PortingRequest.created_at.desc()))
+    if s.limited:
+        porting = porting.where(PortingRequest.account.in_(s.account_ids))
+    return render("areas/numbers.html", porting=list(porting), systems=_phone_systems())
+
+
+def _phone_systems():
+    s = g.scope
+    systems = list(PhoneSystem.select().where(PhoneSystem.customer == s.customer_id,
+                                              PhoneSystem.company.in_(s.company_ids)))
+    steps = (CallFlowStep.select().where(CallFlowStep.phone_system.in_([p.id for p in systems]))
+             .order_by(CallFlowStep.position)) if systems else []
+    by_system = {}
+    for step in steps:
+        by_system.setdefault(step.phone_system_id, []).append(step)
+    return [(p, by_system.get(p.id, [])) for p in systems]
+
+
+@bp.route("/products")
+@member("products")
+def products():
+    s = g.scope
+    personal = (PersonalNumber.select()
+                .where(PersonalNumber.customer == s.customer_id, PersonalNumber.company.in_(s.company_ids))
+                .order_by(PersonalNumber.number))
+    return render("areas/products.html", systems=_phone_systems(), personal=list(personal))
+
+
+@bp.route("/users")
+@member("users")
+def users():
+    s = g.scope
+    rows = (Membership.select(Membership, User).join(User)
+            .where(Membership.company == s.company_id).order_by(User.name))
+    return render("areas/users.html", memberships=list(rows))

@@ -1,0 +1,199 @@
+"""Signing in and out: /login (password), /login/verify (second factor), /login/mobile, /logout."""
+import datetime
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired
+
+from extensions import limiter
+from models import User, utcnow
+from services import audit
+from services import auth as auth_service
+from services.sessions import destroy_session, rotate_session
+
+from .access import public, signed_in
+from .forms import DanishMobile, ValidEmail
+from .rendering import render
+
+bp = Blueprint("auth", __name__)
+PENDING_TTL = datetime.timedelta(minutes=10)
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), ValidEmail()])
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
+    next = HiddenField()
+
+
+class MobileForm(FlaskForm):
+    mobile = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number.")), DanishMobile()])
+
+
+class CodeForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the 6-digit code."))])
+    method = HiddenField()
+
+
+def error_text(error):
+    """The translated sentence for an auth_service.LoginError."""
+    if error.reason == "locked":
+        return _("Too many failed attempts. Your login is locked until %(time)s.",
+                 time=format_datetime(error.until, "short"))
+    return {
+        "invalid": _("The e-mail address or password is not right."),
+        "too_soon": _("A code was just sent. Wait half a minute before asking for a new one."),
+        "too_many": _("Too many codes have been sent. Try again in 15 minutes."),
+        "no_channel": _("That way of receiving a code is not set up for your login."),
+    }.get(error.reason, _("Login failed."))
+
+
+def safe_next(target):
+    """Only local paths: never an open redirect."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _pending_user():
+    pending = session.get("pending")
+    if not pending:
+        return None, None
+    started = datetime.datetime.fromisoformat(pending["at"])
+    if utcnow() - started > PENDING_TTL:
+        session.pop("pending", None)
+        return None, None
+    user = User.get_or_none(User.id == pending["user_id"]) if pending["user_id"] else None
+    return pending, user
+
+
+def _start_pending(user, method, next_url=None):
+    session.clear()
+    rotate_session(session)  # new id after the password
+    session["pending"] = {"user_id": user.id if user else 0, "method": method, "attempts": 0,
+                          "at": utcnow().isoformat(), "next": safe_next(next_url)}
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = auth_service.check_password(form.email.data, form.password.data)
+        except auth_service.LoginError as error:
+            form.password.errors.append(error_text(error))
+        else:
+            methods = auth_service.second_factor_methods(user)
+            _start_pending(user, methods[0] if methods else "", form.next.data)
+            if methods and methods[0] != "totp":
+                return _send_code(user, methods[0])
+            return redirect(url_for("auth.verify"))
+    return render("auth/login.html", form=form, logged_out=request.args.get("logged_out"))
+
+
+@bp.route("/login/mobile", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def mobile():
+    """Employees sign in to /me with their mobile number and a code by SMS."""
+    form = MobileForm()
+    if form.validate_on_submit():
+        user = auth_service.find_employee_by_mobile(form.mobile.data)
+        _start_pending(user, "sms", url_for("me.index"))
+        if user is None:
+            audit.record("auth.failure", step="mobile")
+            return redirect(url_for("auth.verify"))  # same answer as for a known number
+        return _send_code(user, "sms")
+    return render("auth/mobile.html", form=form)
+
+
+def _send_code(user, channel):
+    try:
+        auth_service.send_login_code(user, channel)
+        session["pending"] = {**session["pending"], "method": channel}
+    except auth_service.LoginError as error:
+        flash(error_text(error), "error")
+    return redirect(url_for("auth.verify"))
+
+
+@bp.route("/login/send-code", methods=["POST"])
+@public
+@limiter.limit(_login_limit)
+def send_code():
+    pending, user = _pending_user()
+    if pending is None:
+        return redirect(url_for("auth.login"))
+    channel = request.form.get("channel")
+    if user is None:
+        session["pending"] = {**pending, "method": "sms"}
+        return redirect(url_for("auth.verify"))
+    if channel not in ("sms", "email"):
+        flash(_("Choose how to receive the code."), "error")
+        return redirect(url_for("auth.verify"))
+    return _send_code(user, channel)
+
+
+@bp.route("/login/verify", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def verify():
+    pending, user = _pending_user()
+    if pending is None:
+        flash(_("Your login has expired. Start again."), "error")
+        return redirect(url_for("auth.login"))
+    methods = auth_service.second_factor_methods(user) if user else ["sms"]
+    form = CodeForm(method=pending["method"])
+    if form.validate_on_submit():
+        method = form.method.data if form.method.data in methods else pending["method"]
+        ok = False
+        try:
+            ok = user is not None and auth_service.verify_second_factor(user, method, form.code.data)
+        except auth_service.LoginError as error:
+            session.pop("pending", None)
+            flash(error_text(error), "error")
+            return redirect(url_for("auth.login"))
+        if ok:
+            return _finish_login(user, method, pending.get("next"))
+        attempts = pending["attempts"] + 1
+        if attempts >= current_app.config["MAX_CODE_ATTEMPTS"]:
+            session.pop("pending", None)
+            flash(_("Too many wrong codes. Start again with your password."), "error")
+            return redirect(url_for("auth.mobile" if pending.get("next") == url_for("me.index") else "auth.login"))
+        session["pending"] = {**pending, "attempts": attempts}
+        form.code.errors.append(_("The code is not right. You have %(left)d attempts left.",
+                                  left=current_app.config["MAX_CODE_ATTEMPTS"] - attempts))
+    return render("auth/verify.html", form=form, method=pending["method"], methods=methods,
+                  user=user)
+
+
+def _finish_login(user, method, next_url):
+    session.clear()
+    rotate_session(session)  # new id after the second factor
+    login_user(user)
+    auth_service.complete_login(user, method)
+    if user.kind == "employee":
+        return redirect(url_for("me.index"))
+    if user.kind == "staff":
+        return redirect(safe_next(next_url) or url_for("staff.index"))
+    return redirect(safe_next(next_url) or url_for("home.index"))
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def logout():
+    audit.record("auth.logout", user=current_user.id, obj=current_user._get_current_object())
+    logout_user()
+    destroy_session(session)
+    return redirect(url_for("auth.login", logged_out=1))

@@ -1,0 +1,18 @@
+"""Demo mode only: read every message that would have left the system."""
+from flask import Blueprint, request
+
+from models import OutboxMessage
+from services.listing import paginate
+
+from .access import public
+from .rendering import render
+
+bp = Blueprint("dev", __name__, url_prefix="/dev")
+
+
+@bp.route("/outbox")
+@public
+def outbox():
+    """Registered only in demo mode (see create_app), so it cannot exist in production."""
+    page = paginate(OutboxMessage.select().order_by(OutboxMessage.id.desc()), request.args.get("page", 1), 25)
+    return render("dev/outbox.html", page=page)

@@ -1,0 +1,38 @@
+"""Shared form fields and validators, with translated messages."""
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from wtforms.validators import ValidationError
+
+
+class ValidEmail:
+    def __call__(self, form, field):
+        try:
+            field.data = validate_email(field.data or "", check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            raise ValidationError(_l("Enter a valid e-mail address.")) from None
+
+
+class DanishMobile:
+    """Accepts '20 00 00 01', '+45 20000001'…; leaves the E.164 form in field.data."""
+
+    def __call__(self, form, field):
+        number = danish_number(field.data)
+        if number is None:
+            raise ValidationError(_l("Enter a Danish phone number with 8 digits."))
+        field.data = number
+
+
+def danish_number(text):
+    """E.164 of a Danish 8-digit number, or None.
+
+    'Possible' rather than 'valid': phonenumbers' ranges lag the Danish numbering
+    plan (it rejects numbers in use, such as 20 00 00 01).
+    """
+    try:
+        number = phonenumbers.parse(text or "", "DK")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 45 or not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

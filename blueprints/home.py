@@ -1,0 +1,45 @@
+"""The front page, the top bar's search and the company switcher."""
+from flask import Blueprint, g, redirect, request, url_for
+
+from services import frontpage
+from services.search import search as run_search
+from services.shell import switch_company as switch
+
+from .access import member, public
+from .rendering import render
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+@public
+def index():
+    """Signed-in users land on their own start page; visitors on the login."""
+    from flask_login import current_user
+
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if current_user.kind == "staff":
+        return redirect(url_for("staff.index"))
+    if current_user.kind == "employee":
+        return redirect(url_for("me.index"))
+    if g.scope is None:
+        return render("home/no_membership.html")
+    tickets = frontpage.recent_tickets(g.scope) if g.scope.can("support") else []
+    return render("home/index.html", outages=frontpage.current_outages(), tickets=tickets)
+
+
+@bp.route("/search")
+@member()
+def search():
+    query = request.args.get("q", "")
+    subscriptions, accounts = run_search(g.scope, query)
+    return render("home/search.html", "results", query=query, subscriptions=subscriptions,
+                  accounts=accounts)
+
+
+@bp.route("/company", methods=["POST"])
+@member()
+def switch_company():
+    switch(request.form.get("company_id"))
+    return redirect(url_for("home.index"))

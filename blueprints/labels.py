@@ -1,0 +1,39 @@
+"""Translated labels for the codes stored in the database (statuses, kinds, channels)."""
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    "ticket_status": {"open": _l("Open"), "waiting": _l("Waiting for you"), "closed": _l("Closed")},
+    "subscription_status": {
+        "pending": _l("Pending"), "active": _l("Active"), "blocked": _l("Blocked"),
+        "cancelled": _l("Cancelled"), "transferred": _l("Transferred"),
+    },
+    "kind": {"mobile": _l("Mobile"), "landline": _l("Telephony"), "internet": _l("Internet"),
+             "circuit": _l("Circuit")},
+    "order_status": {"received": _l("Received"), "in_progress": _l("In progress"),
+                     "completed": _l("Completed"), "failed": _l("Failed")},
+    "order_kind": {
+        "new_subscription": _l("New subscription"), "takeover": _l("Takeover"),
+        "sim_change": _l("SIM change"), "plan_change": _l("Plan change"), "cancel": _l("Cancellation"),
+        "transfer": _l("Transfer to employee"), "addon": _l("Add-on"), "block": _l("Block"),
+        "unblock": _l("Lift block"), "port_in": _l("Port-in"), "account_change": _l("Account change"),
+    },
+    "invoice_status": {"open": _l("Open"), "paid": _l("Paid"), "overdue": _l("Overdue")},
+    "invoice_format": {"pdf_email": _l("PDF by e-mail"), "ean": _l("EAN e-invoice"),
+                       "portal": _l("Portal only")},
+    "channel": {"email": _l("E-mail"), "sms": _l("SMS"), "digital_post": _l("Digital post")},
+    "message_status": {"queued": _l("Queued"), "sent": _l("Sent"), "failed": _l("Failed")},
+    "sim_form": {"physical": _l("SIM card"), "esim": _l("eSIM")},
+    "sim_status": {"active": _l("Active"), "old": _l("Old"), "ordered": _l("Ordered")},
+    "job_status": {"queued": _l("Queued"), "running": _l("Running"), "finished": _l("Finished"),
+                   "failed": _l("Failed")},
+    "usage_kind": {"call": _l("Call"), "sms": _l("SMS"), "data": _l("Data")},
+    "application_status": {"received": _l("Received"), "approved": _l("Approved"),
+                           "rejected": _l("Rejected")},
+    "porting_status": {"received": _l("Received"), "confirmed": _l("Confirmed"),
+                       "completed": _l("Completed"), "rejected": _l("Rejected")},
+}
+
+
+def label(group, code):
+    """The translated label, or the code itself when none is known."""
+    return LABELS.get(group, {}).get(code, code)

@@ -1,0 +1,37 @@
+"""The left menu: each entry is shown only where the membership holds its function."""
+from flask import g
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+MEMBER_MENU = (
+    ("home.index", _l("Front page"), None),
+    ("areas.subscriptions", _l("Subscriptions"), "subscriptions"),
+    ("areas.numbers", _l("Numbers"), "numbers"),
+    ("areas.invoices", _l("Invoices"), "invoices"),
+    ("areas.orders", _l("Order status"), "orders"),
+    ("areas.accounts", _l("Accounts"), "accounts"),
+    ("areas.products", _l("Products"), "products"),
+    ("areas.users", _l("Self-service users"), "users"),
+    ("support.index", _l("Support"), "support"),
+)
+STAFF_MENU = (
+    ("staff.index", _l("Staff overview"), None),
+    ("staff.outages", _l("Outages"), None),
+    ("staff.tickets", _l("Support tickets"), None),
+)
+EMPLOYEE_MENU = (("me.index", _l("My subscription"), None),)
+
+
+def menu():
+    """(endpoint, label) pairs for the signed-in user."""
+    if not current_user.is_authenticated:
+        return []
+    if current_user.kind == "staff":
+        entries = STAFF_MENU
+    elif current_user.kind == "employee":
+        entries = EMPLOYEE_MENU
+    elif g.get("scope") is None:
+        return []
+    else:
+        entries = [e for e in MEMBER_MENU if e[2] is None or g.scope.can(e[2])]
+    return [(endpoint, label) for endpoint, label, _fn in entries]

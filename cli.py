@@ -1,0 +1,68 @@
+"""Flask CLI commands: migrate, demo-data, translate, purge."""
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from models import Customer, db
+from models.database import migrate as run_migrations
+
+ROOT = Path(__file__).resolve().parent
+
+
+def register_cli(app):
+    @app.cli.command("migrate")
+    def migrate_command():
+        """Apply pending database migrations."""
+        applied = run_migrations(db.obj)
+        click.echo(f"applied: {', '.join(applied)}" if applied else "schema is up to date")
+
+    @app.cli.command("demo-data")
+    @click.option("--subscriptions", type=int, default=None, help="Subscriptions for Demo Koncern (benchmarks).")
+    def demo_data_command(subscriptions):
+        """Create the demo data (only when the database holds no customer)."""
+        from services.demo_data import create_demo_data
+
+        run_migrations(db.obj)
+        with db.connection_context():
+            if Customer.select().exists():
+                click.echo("demo data already present")
+                return
+            started = time.perf_counter()
+            summary = create_demo_data(subscriptions=subscriptions)
+        click.echo(f"demo data created in {time.perf_counter() - started:.1f} s: {summary}")
+
+    @app.cli.group()
+    def translate():
+        """Translation commands for translators: extract, update, compile."""
+
+    def pybabel(*args):
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+    @translate.command()
+    def extract():
+        """Collect the English source strings into locales/messages.pot."""
+        pybabel("extract", "-F", "babel.cfg", "-k", "_l", "-o", "locales/messages.pot", "--no-location",
+                "--sort-output", "--project", "Selvbetjening", ".")
+
+    @translate.command()
+    def update():
+        """Extract, then merge new strings into locales/da and locales/en."""
+        extract.callback()
+        pybabel("update", "-i", "locales/messages.pot", "-d", "locales", "--no-fuzzy-matching",
+                "--ignore-obsolete")
+
+    @translate.command("compile")
+    def compile_command():
+        """Compile the catalogues (.po -> .mo)."""
+        pybabel("compile", "-d", "locales", "--statistics")
+
+    @app.cli.command("purge")
+    def purge_command():
+        """Delete idle sessions and spent codes."""
+        from jobs import enqueue
+        from jobs.maintenance import purge_expired
+
+        enqueue(purge_expired)

@@ -1,0 +1,49 @@
+"""Settings from the environment, with safe defaults."""
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class Config:
+    ENV_MODE = os.environ.get("SELVBETJENING_MODE", "production")  # demo, production, testing
+    DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'instance' / 'selvbetjening.db'}")
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    SECRET_KEY = os.environ.get("SECRET_KEY") or None
+    DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "instance"))
+
+    SMTP_HOST = os.environ.get("SMTP_HOST") or None
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Selvbetjening <noreply@selvbetjening.local>")
+
+    SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+    SESSION_COOKIE_NAME = "sb_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
+
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
+    LOCKOUT_AFTER = 10  # failed passwords or codes in a row
+    LOCKOUT_MINUTES = 15
+    MAX_CODE_ATTEMPTS = 5  # wrong second-factor codes before the pending login ends
+
+    BABEL_DEFAULT_LOCALE = "da"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Copenhagen"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "locales")
+    LANGUAGES = ("da", "en")
+
+    JOBS_INLINE = False  # run in-process jobs in the request instead of a thread (tests)
+
+
+def load_config(overrides=None):
+    """A plain dict of settings; production refuses to start without a SECRET_KEY."""
+    cfg = {k: getattr(Config, k) for k in dir(Config) if k.isupper()}
+    cfg.update(overrides or {})
+    if not cfg.get("SECRET_KEY"):
+        if cfg["ENV_MODE"] == "production":
+            raise RuntimeError("SECRET_KEY must be set in production mode")
+        cfg["SECRET_KEY"] = secrets.token_hex(32)  # demo/testing only: new on each start
+    cfg["DEMO_MODE"] = cfg["ENV_MODE"] in ("demo", "testing")
+    return cfg

@@ -1,0 +1,26 @@
+"""Delivering the outbox: e-mail, SMS and digital post."""
+from models import OutboxMessage, utcnow
+
+from integrations import channel_for
+
+from . import job
+
+
+@job
+def deliver_message(message_id):
+    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id)
+    if message is None or message.status == "sent":
+        return "skipped"
+    message.attempts += 1
+    try:
+        channel_for(message.channel).send(message)
+    except Exception as exc:
+        message.status = "failed"
+        message.error = type(exc).__name__
+        message.save()
+        raise
+    message.status = "sent"
+    message.sent_at = utcnow()
+    message.error = ""
+    message.save()
+    return "sent"

@@ -1,0 +1,24 @@
+"""Messages that leave the system (e-mail, SMS, digital post), delivered by jobs."""
+from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+
+from .base import TimestampedModel
+from .customers import Company
+from .users import User
+
+CHANNELS = ("email", "sms", "digital_post")
+
+
+class OutboxMessage(TimestampedModel):
+    channel = CharField(max_length=16)
+    recipient = CharField()  # e-mail, E.164 number, or CVR for digital post
+    subject = CharField(default="")
+    body = TextField()
+    user = ForeignKeyField(User, null=True)
+    company = ForeignKeyField(Company, null=True)
+    status = CharField(max_length=16, default="queued")  # queued, sent, failed
+    attempts = IntegerField(default=0)
+    error = CharField(default="")
+    sent_at = DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("created_at",), False), (("status",), False))

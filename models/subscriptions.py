@@ -1,0 +1,65 @@
+"""Subscriptions, their add-ons and SIM cards."""
+from peewee import CharField, DateField, ForeignKeyField, TextField
+
+from .base import BaseModel, TimestampedModel, today
+from .catalogue import AddOn, Plan
+from .customers import Account, Company, Customer
+
+STATUSES = ("pending", "active", "blocked", "cancelled", "transferred")
+SIM_FORMS = ("physical", "esim")
+SIM_STATUSES = ("active", "old", "ordered")
+
+
+class Subscription(TimestampedModel):
+    # customer and company repeat the account's so that scoped, sorted lists
+    # are served by one index; services that move a subscription keep them in step.
+    customer = ForeignKeyField(Customer)
+    company = ForeignKeyField(Company)
+    account = ForeignKeyField(Account, backref="subscriptions")
+    kind = CharField(max_length=16)
+    number = CharField(max_length=32, index=True)  # E.164 or a line id
+    holder_name = CharField()
+    holder_email = CharField(default="")
+    search_key = CharField(default="")  # lower-case name, number, e-mail
+    plan = ForeignKeyField(Plan)
+    status = CharField(max_length=16, default="active")
+    invoice_note = CharField(default="")
+    start_date = DateField()
+    end_date = DateField(null=True)
+
+    class Meta:
+        indexes = (
+            (("customer", "holder_name"), False),
+            (("company", "holder_name"), False),
+            (("account", "holder_name"), False),
+            (("customer", "kind", "holder_name"), False),
+            (("customer", "status"), False),
+        )
+
+    @staticmethod
+    def make_search_key(holder_name, number, holder_email):
+        digits = "".join(ch for ch in number if ch.isdigit())
+        local = digits[2:] if number.startswith("+45") else digits
+        return " ".join((holder_name.lower(), local, digits, holder_email.lower()))
+
+
+class SubscriptionAddOn(BaseModel):
+    subscription = ForeignKeyField(Subscription, backref="addons")
+    addon = ForeignKeyField(AddOn)
+    start_date = DateField(default=today)
+
+    class Meta:
+        indexes = ((("subscription", "addon"), True),)
+
+
+class SimCard(TimestampedModel):
+    subscription = ForeignKeyField(Subscription, backref="sim_cards")
+    iccid = CharField(max_length=22, unique=True)
+    pin = CharField(max_length=8)
+    puk = CharField(max_length=8)
+    form = CharField(max_length=8, default="physical")
+    status = CharField(max_length=8, default="active")
+    activation_code = TextField(null=True)  # eSIM LPA string
+
+    class Meta:
+        indexes = ((("subscription", "status"), False),)

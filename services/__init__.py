@@ -1,0 +1,1 @@
+"""Domain operations called by views, bulk actions and jobs alike."""

@@ -1,0 +1,957 @@
+"""Deterministic demo data: the fixed contract of DESIGN.md "Demo data".
+
+`create_demo_data()` fills an empty, migrated database with four customers:
+
+- "Demo Koncern": Demo A/S (CVR 12345674) and its subsidiary Demo Service ApS
+  (CVR 12345682), about 300 subscriptions with SIMs, add-ons, six months of
+  usage, invoices, a credit note, orders, tickets, a phone system and porting
+  requests; logins admin@demo.dk, begraenset@demo.dk and the employee
+  mette.jensen@demo.dk (+4520000001).
+- "Anden Kunde ApS" (CVR 31313139) with its own, smaller set and admin@anden.dk.
+- "Tredje Firma A/S" (CVR 87654338) without any self-service user.
+- "Fjerde Handel ApS" (CVR 25313763) whose only admin has left the company.
+
+Plus the operator's catalogue, staff@operator.dk and two outages.
+
+Every random choice comes from `random.Random` seeded per area, and dates are
+relative to `today`, so the same day always gives the same data. Amounts are
+integer øre excluding VAT. The content is Danish data, not UI text.
+"""
+import calendar
+import datetime
+import json
+import random
+
+from peewee import chunked
+from stdnum import ean, luhn
+from stdnum.dk import cvr
+
+from models import (AddOn, Account, CallFlowStep, Company, CreditNote, Customer, Invoice,
+                    InvoiceLine, Membership, MembershipAccount, Order, Outage, PersonalNumber,
+                    PhoneSystem, Plan, PortingRequest, SimCard, Subscription, SubscriptionAddOn,
+                    SupportTicket, TicketMessage, TotpDevice, UsageRecord, User, UserProfile,
+                    VacationReply, db, utcnow)
+from services.passwords import hash_password
+from services.rights import FUNCTIONS
+
+SEED = 4520
+DEFAULT_SUBSCRIPTIONS = 300
+DETAILED_SUBSCRIPTIONS = 300  # usage and invoices only for this many Demo subscriptions
+SUBSCRIPTIONS_PER_EXTRA_ACCOUNT = 2000
+USAGE_MONTHS = 6
+
+DEMO_PASSWORD = "demo-password-1"
+DEMO_TOTP_SECRET = "ONSWY5TCMV2GUZLONFXGOLLEMVWW6LJR"
+EMPLOYEE_NUMBER = "+4520000001"
+# The fixed contract numbers; phonenumbers rejects 2000xxxx (third digit 0), the
+# generated ones below are all valid.
+RESERVED_NUMBERS = {EMPLOYEE_NUMBER, "+4520000010", "+4520000011", "+4520000012", "+4520000013"}
+
+# -- names and places -------------------------------------------------------
+
+FIRST_NAMES = (
+    "Mette", "Søren", "Anne", "Lars", "Jens", "Hanne", "Peter", "Kirsten", "Michael", "Susanne",
+    "Henrik", "Lone", "Thomas", "Camilla", "Rasmus", "Louise", "Mads", "Signe", "Jesper",
+    "Birgitte", "Niels", "Marianne", "Christian", "Pia", "Anders", "Karen", "Martin", "Helle",
+    "Frederik", "Ida", "Mikkel", "Freja", "Jonas", "Sofie", "Kasper", "Emma", "Bjørn", "Bodil",
+    "Jørgen", "Åse", "Torben", "Ulla", "Maja", "Nanna", "Asger", "Troels", "Malene", "Sune",
+    "Rikke", "Lærke", "Tove", "Steen", "Dorthe", "Øjvind", "Søs", "Ærling", "Gitte", "Morten",
+)
+# Disjoint last-name pools, so no person of one customer shows up at another.
+LAST_NAMES_DEMO = (
+    "Jensen", "Nielsen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",
+    "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen", "Thomsen",
+    "Christiansen", "Poulsen", "Johansen", "Møller", "Mortensen", "Østergaard", "Ærø", "Knudsen",
+    "Jakobsen", "Lund", "Holm", "Kjær", "Søndergaard", "Frederiksen", "Nørgaard", "Bækgaard",
+    "Dahl", "Bøgh", "Lauridsen", "Skov", "Høj", "Brøndum", "Thygesen", "Schmidt", "Friis",
+    "Vestergaard", "Mikkelsen", "Iversen", "Andreasen", "Bach",
+)
+LAST_NAMES_ANDEN = (
+    "Eriksen", "Laursen", "Clausen", "Simonsen", "Svendsen", "Jepsen", "Henriksen", "Østergård",
+    "Lindholm", "Vinther", "Kragh", "Nygaard", "Bisgaard", "Mølgaard", "Hjort",
+)
+LAST_NAMES_OTHER = (
+    "Berg", "Winther", "Krogh", "Gregersen", "Toft", "Fischer", "Mathiasen", "Kirkegaard",
+    "Graversen", "Dalsgaard", "Ravn", "Bruun", "Lykke", "Munk", "Holst", "Bønnelykke",
+)
+
+MOBILE_PREFIXES = ("20", "21", "22", "23", "24", "25", "26", "27", "28", "29", "30", "31",
+                   "40", "41", "42", "50", "51", "52", "53", "60", "61", "71", "81", "91", "93")
+LANDLINE_PREFIXES = ("32", "33", "35", "36", "38", "39", "43", "44", "45", "46", "48", "49",
+                     "56", "57", "58", "62", "63", "64", "65", "66", "75", "76", "86", "87",
+                     "89", "96", "97", "98", "99")
+
+# -- the catalogue: (code, kind, name, monthly price in øre, data GB, active) --
+
+PLANS = (
+    ("MOB-TALE", "mobile", "Mobil Tale", 4900, 1, True),
+    ("MOB-BASIS-10", "mobile", "Mobil Basis 10 GB", 9900, 10, True),
+    ("MOB-PLUS-50", "mobile", "Mobil Plus 50 GB", 14900, 50, True),
+    ("MOB-FRI-100", "mobile", "Mobil Fri 100 GB", 19900, 100, True),
+    ("MOB-FRI-MAX", "mobile", "Mobil Fri Ubegrænset", 24900, None, True),
+    ("MOB-DATA-200", "mobile", "Mobilt Datakort 200 GB", 12900, 200, True),
+    ("MOB-KLASSISK-5", "mobile", "Mobil Klassisk 5 GB", 8900, 5, False),  # retired plan
+    ("FAST-ERHVERV", "landline", "Fastnet Erhverv", 14900, None, True),
+    ("FAST-OMSTILLING", "landline", "Fastnet Omstilling", 19900, None, True),
+    ("FAST-IP-BRUGER", "landline", "IP-telefoni Bruger", 8900, None, True),
+    ("NET-DSL-100", "internet", "Erhvervs-DSL 100/20 Mbit/s", 39900, None, True),
+    ("NET-FIBER-500", "internet", "Erhvervsfiber 500/500 Mbit/s", 59900, None, True),
+    ("NET-FIBER-1000", "internet", "Erhvervsfiber 1000/1000 Mbit/s", 79900, None, True),
+    ("NET-5G", "internet", "Mobilt Bredbånd 5G", 29900, 500, True),
+    ("KRB-100", "circuit", "Datakredsløb 100 Mbit/s", 249900, None, True),
+    ("KRB-MPLS-200", "circuit", "MPLS-forbindelse 200 Mbit/s", 349900, None, True),
+    ("KRB-1000", "circuit", "Datakredsløb 1 Gbit/s", 499900, None, True),
+)
+# Weights for the plans of each kind, in the order above.
+PLAN_WEIGHTS = {
+    "mobile": (4, 30, 30, 15, 10, 5, 6),
+    "landline": (5, 2, 3),
+    "internet": (2, 4, 2, 2),
+    "circuit": (3, 1, 1),
+}
+
+ADDONS = (
+    ("ADD-EU-DATA-10", "mobile", "EU-data 10 GB ekstra", 4900),
+    ("ADD-VERDEN", "mobile", "Udlandspakke Verden", 9900),
+    ("ADD-DATADELING", "mobile", "Datadelingskort", 2900),
+    ("ADD-VOICEMAIL-MAIL", "mobile", "Telefonsvarer til e-mail", 1900),
+    ("ADD-NUMMERVISNING", "landline", "Nummervisning", 1500),
+    ("ADD-HEMMELIGT", "landline", "Hemmeligt nummer", 2500),
+    ("ADD-FAST-IP", "internet", "Fast IP-adresse", 4900),
+    ("ADD-4G-BACKUP", "internet", "4G-backup af forbindelsen", 9900),
+    ("ADD-SLA-4T", "circuit", "SLA Premium, 4 timers fejlretning", 49900),
+    ("ADD-OVERVAAGNING", "circuit", "Proaktiv overvågning", 19900),
+)
+
+# Roaming: countries in the EU/EEA roam like at home; the rest are charged.
+ROAM_FREE = ("DE", "SE", "NO", "ES", "FR", "IT", "NL", "PL")
+ROAM_CHARGED = ("US", "GB", "CH", "TR", "TH")
+FOREIGN_DESTINATIONS = ("+46701234567", "+4915112345678", "+4791234567", "+442079460000",
+                        "+34612345678", "+12025550143")
+
+
+# -- small helpers ------------------------------------------------------------
+
+def _rng(area):
+    """One random stream per area, so one area's changes leave the others alone."""
+    return random.Random(f"{SEED}-{area}")
+
+
+def _bulk_insert(model, fields, rows):
+    """insert_many in chunks that stay under SQLite's 999 bound variables."""
+    for batch in chunked(rows, max(1, 900 // len(fields))):
+        model.insert_many(batch, fields=fields).execute()
+    return len(rows)
+
+
+def _ascii(text):
+    text = text.lower()
+    for a, b in (("æ", "ae"), ("ø", "oe"), ("å", "aa"), ("é", "e"), (" ", "-")):
+        text = text.replace(a, b)
+    return text
+
+
+def _vat(net):
+    """25 % VAT rounded half up on integer øre."""
+    return (net * 25 + 50) // 100
+
+
+def _at(day, hour=9, minute=0):
+    return datetime.datetime.combine(day, datetime.time(hour, minute))
+
+
+def _month_start(day, months_back):
+    year, month = day.year, day.month - months_back
+    while month < 1:
+        year, month = year - 1, month + 12
+    return datetime.date(year, month, 1)
+
+
+def _month_end(first):
+    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def _invoice_months(today):
+    """The first days of the last USAGE_MONTHS months whose invoice (on the 3rd) is out."""
+    back = 1 if today.day >= 3 else 2
+    return [_month_start(today, back + i) for i in reversed(range(USAGE_MONTHS))]
+
+
+class _Numbers:
+    """Unique, valid Danish numbers and line ids across all demo customers."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.used = set(RESERVED_NUMBERS)
+
+    def _unique(self, make):
+        while True:
+            number = make()
+            if number not in self.used:
+                self.used.add(number)
+                return number
+
+    def _danish(self, prefixes):
+        # A third digit of 1-9 keeps every prefix valid for phonenumbers.
+        r = self.rng
+        return f"+45{r.choice(prefixes)}{r.randint(1, 9)}{r.randrange(100000):05d}"
+
+    def mobile(self):
+        return self._unique(lambda: self._danish(MOBILE_PREFIXES))
+
+    def landline(self):
+        return self._unique(lambda: self._danish(LANDLINE_PREFIXES))
+
+    def line_id(self, kind):
+        if kind == "internet":
+            return self._unique(lambda: f"DSL-{self.rng.randrange(1000000, 10000000)}")
+        return self._unique(lambda: f"KRB-{self.rng.randrange(100000, 1000000)}")
+
+    def for_kind(self, kind):
+        if kind == "mobile":
+            return self.mobile()
+        if kind == "landline":
+            return self.landline()
+        return self.line_id(kind)
+
+
+class _Context:
+    """What the areas share while the data is built."""
+
+    def __init__(self, today, now):
+        self.today = today
+        self.now = now
+        self.numbers = _Numbers(_rng("numbers"))
+        self.iccid_seq = 100000000
+        self.plans = {}  # code -> Plan
+        self.plans_by_kind = {}  # kind -> [Plan] in PLANS order
+        self.addons_by_kind = {}
+        self.companies = {}  # key -> Company
+        self.accounts = {}  # key -> [Account]
+        self.subs = {}  # customer key -> [dict] in creation order, with "id"
+        self.users = {}  # e-mail -> User
+        self.invoice_seq = 10000001
+        self.counts = {}
+
+    def count(self, name, n):
+        self.counts[name] = self.counts.get(name, 0) + n
+
+
+# -- catalogue ----------------------------------------------------------------
+
+def _create_catalogue(ctx):
+    for code, kind, name, price, data_gb, active in PLANS:
+        plan = Plan.create(code=code, kind=kind, name=name, monthly_price=price,
+                           data_gb=data_gb, active=active)
+        ctx.plans[code] = plan
+        ctx.plans_by_kind.setdefault(kind, []).append(plan)
+    for code, kind, name, price in ADDONS:
+        addon = AddOn.create(code=code, kind=kind, name=name, monthly_price=price)
+        ctx.addons_by_kind.setdefault(kind, []).append(addon)
+    ctx.count("plans", len(PLANS))
+    ctx.count("addons", len(ADDONS))
+
+
+# -- customers, companies, accounts ----------------------------------------------
+
+def _gln(body9):
+    """A Danish GLN/EAN location number: 579 + nine digits + check digit."""
+    base = f"579{body9:09d}"
+    return base + ean.calc_check_digit(base)
+
+
+# company key -> (customer key, name, CVR, parent key, address, postal code, city)
+COMPANIES = (
+    ("demo", "demo", "Demo A/S", "12345674", None, "Vesterbrogade 149", "1620", "København V"),
+    ("demo_service", "demo", "Demo Service ApS", "12345682", "demo", "Søndergade 12", "8000",
+     "Aarhus C"),
+    ("anden", "anden", "Anden Kunde ApS", "31313139", None, "Østergade 5", "5000", "Odense C"),
+    ("tredje", "tredje", "Tredje Firma A/S", "87654338", None, "Algade 21", "9000", "Aalborg"),
+    ("fjerde", "fjerde", "Fjerde Handel ApS", "25313763", None, "Jernbanegade 8", "6700",
+     "Esbjerg"),
+)
+CUSTOMERS = {"demo": "Demo Koncern", "anden": "Anden Kunde ApS", "tredje": "Tredje Firma A/S",
+             "fjerde": "Fjerde Handel ApS"}
+
+# company key -> accounts: (number, name, format, invoice e-mails, reference, address or None)
+ACCOUNTS = {
+    "demo": (
+        ("40120011", "Hovedkonto", "pdf_email", "faktura@demo.dk", "Økonomi", None),
+        ("40120029", "Salg", "ean", "", "Salgsafdelingen, omk.sted 4100", None),
+        ("40120037", "Lager", "portal", "", "Lagerchef", ("Industrivej 7", "2605", "Brøndby")),
+    ),
+    "demo_service": (
+        ("40345012", "Hovedkonto", "pdf_email", "bogholderi@demo.dk,okonomi@demo.dk",
+         "Bogholderiet", None),
+        ("40345020", "Service og teknik", "pdf_email", "teknik@demo.dk", "Teknisk chef", None),
+    ),
+    "anden": (
+        ("51230018", "Hovedkonto", "pdf_email", "faktura@anden.dk", "Regnskab", None),
+        ("51230026", "Butikker", "portal", "", "Butikschef", ("Vestergade 40", "7100", "Vejle")),
+    ),
+    "tredje": (
+        ("62340015", "Hovedkonto", "pdf_email", "kreditor@tredje.dk", "Kreditorafdelingen", None),
+        ("62340023", "Produktion", "pdf_email", "produktion@tredje.dk", "Fabrikken", None),
+    ),
+    "fjerde": (
+        ("73450012", "Hovedkonto", "pdf_email", "regnskab@fjerde.dk", "", None),
+    ),
+}
+EXTRA_ACCOUNT_BASE = 49000000  # account numbers for the benchmark's extra accounts
+
+
+def _create_companies(ctx, extra_accounts):
+    customers = {key: Customer.create(name=name, created_at=_at(ctx.today - datetime.timedelta(
+        days=900))) for key, name in CUSTOMERS.items()}
+    ctx.customers = customers
+    created = _at(ctx.today - datetime.timedelta(days=900))
+    for key, cust, name, number, parent, address, postal, city in COMPANIES:
+        assert cvr.is_valid(number), number
+        ctx.companies[key] = Company.create(
+            customer=customers[cust], parent=ctx.companies.get(parent), name=name, cvr=number,
+            address=address, postal_code=postal, city=city, created_at=created)
+    for key, rows in ACCOUNTS.items():
+        company = ctx.companies[key]
+        ctx.accounts[key] = []
+        for number, name, fmt, emails, reference, place in rows:
+            address, postal, city = place or (company.address, company.postal_code, company.city)
+            ctx.accounts[key].append(Account.create(
+                customer=company.customer, company=company, number=number, name=name,
+                invoice_format=fmt, invoice_emails=emails,
+                ean=_gln(1234567 + int(number) % 1000) if fmt == "ean" else None,
+                address=address, postal_code=postal, city=city, reference=reference,
+                created_at=created))
+    # Benchmark accounts (one per SUBSCRIPTIONS_PER_EXTRA_ACCOUNT extra subscriptions).
+    ctx.extra_accounts = []
+    for i in range(extra_accounts):
+        company = ctx.companies["demo" if i % 3 else "demo_service"]
+        ctx.extra_accounts.append(Account.create(
+            customer=company.customer, company=company, number=str(EXTRA_ACCOUNT_BASE + i + 1),
+            name=f"Afdeling {i + 1:03d}", invoice_format="portal", address=company.address,
+            postal_code=company.postal_code, city=company.city, created_at=created))
+    ctx.count("customers", len(customers))
+    ctx.count("companies", len(COMPANIES))
+    ctx.count("accounts", sum(len(v) for v in ctx.accounts.values()) + extra_accounts)
+
+
+# -- subscriptions, SIM cards, add-ons ----------------------------------------
+
+KIND_WEIGHTS = (("mobile", 75), ("landline", 10), ("internet", 10), ("circuit", 5))
+STATUS_WEIGHTS = (("active", 84), ("pending", 4), ("blocked", 4), ("cancelled", 5),
+                  ("transferred", 3))
+
+
+class _People:
+    """Danish names with unique, ascii e-mail addresses per customer."""
+
+    def __init__(self, rng, last_names, domain, taken=()):
+        self.rng, self.last_names, self.domain = rng, last_names, domain
+        self.seen = {}
+        for email in taken:
+            self.seen[email.split("@")[0]] = 1
+
+    def person(self, exclude=()):
+        while True:
+            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(self.last_names)
+            if (first, last) not in exclude:
+                break
+        base = f"{_ascii(first)}.{_ascii(last)}"
+        n = self.seen[base] = self.seen.get(base, 0) + 1
+        return f"{first} {last}", f"{base}{n if n > 1 else ''}@{self.domain}"
+
+
+def _new_subscription(ctx, rng, customer_key, account, kind, name, email, number=None,
+                      plan=None, status=None):
+    """A subscription as a plain dict (inserted in bulk later)."""
+    today = ctx.today
+    status = status or rng.choices(*zip(*STATUS_WEIGHTS))[0]
+    if plan is None:
+        plan = rng.choices(ctx.plans_by_kind[kind], weights=PLAN_WEIGHTS[kind])[0]
+    number = number or ctx.numbers.for_kind(kind)
+    start = today - datetime.timedelta(days=rng.randint(220, 1500))
+    end = None
+    if status == "pending":
+        start = today + datetime.timedelta(days=rng.randint(1, 14))
+    elif status in ("cancelled", "transferred"):
+        end = today - datetime.timedelta(days=rng.randint(5, 120))
+    return {
+        "customer": ctx.customers[customer_key].id, "company": account.company_id,
+        "account": account.id, "kind": kind, "number": number, "holder_name": name,
+        "holder_email": email, "search_key": Subscription.make_search_key(name, number, email),
+        "plan": plan.id, "plan_obj": plan, "status": status,
+        "invoice_note": rng.choice(("", "", "", "", "Projekt 2231", "Afd. 12", "Kantinen")),
+        "start_date": start, "end_date": end, "created_at": _at(min(start, today)),
+    }
+
+
+def _generate_subscriptions(ctx, customer_key, accounts, count, people, rng, first=None):
+    """`count` subscriptions spread over `accounts` (list of (account, weight))."""
+    rows = [first] if first else []
+    account_list, weights = zip(*accounts)
+    kinds, kind_weights = zip(*KIND_WEIGHTS)
+    for _ in range(count - len(rows)):
+        account = rng.choices(account_list, weights=weights)[0]
+        kind = rng.choices(kinds, weights=kind_weights)[0]
+        name, email = people.person(exclude={("Mette", "Jensen")})
+        rows.append(_new_subscription(ctx, rng, customer_key, account, kind, name, email))
+    return rows
+
+
+def _insert_subscriptions(ctx, customer_key, rows):
+    fields = [Subscription.customer, Subscription.company, Subscription.account,
+              Subscription.kind, Subscription.number, Subscription.holder_name,
+              Subscription.holder_email, Subscription.search_key, Subscription.plan,
+              Subscription.status, Subscription.invoice_note, Subscription.start_date,
+              Subscription.end_date, Subscription.created_at]
+    names = [f.name for f in fields]
+    _bulk_insert(Subscription, fields, [tuple(r[n] for n in names) for r in rows])
+    # Read the ids back by number (unique per customer), whatever the database.
+    ids = dict(Subscription.select(Subscription.number, Subscription.id)
+               .where(Subscription.customer == ctx.customers[customer_key]).tuples())
+    for row in rows:
+        row["id"] = ids[row["number"]]
+    ctx.subs.setdefault(customer_key, []).extend(rows)
+    ctx.count("subscriptions", len(rows))
+
+
+def _next_iccid(ctx, rng):
+    """19 digits: 89 (telecom) 45 (Denmark) issuer 01, a serial and a Luhn digit."""
+    ctx.iccid_seq += rng.randint(1, 9)
+    body = f"894501{ctx.iccid_seq:012d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _create_sims_and_addons(ctx, rows, rng, with_addons=True):
+    sims, addons = [], []
+    for row in rows:
+        created = row["created_at"]
+        if row["kind"] == "mobile":
+            if rng.random() < 0.15:  # replaced once: the old card stays on record
+                sims.append((row["id"], _next_iccid(ctx, rng), f"{rng.randrange(10000):04d}",
+                             f"{rng.randrange(10 ** 8):08d}", "physical", "old", None, created))
+                created = created + datetime.timedelta(days=rng.randint(30, 200))
+            esim = rng.random() < 0.10
+            code = f"LPA:1$smdp.operator.dk${rng.getrandbits(128):032X}" if esim else None
+            sims.append((row["id"], _next_iccid(ctx, rng), f"{rng.randrange(10000):04d}",
+                         f"{rng.randrange(10 ** 8):08d}", "esim" if esim else "physical",
+                         "active", code, min(created, _at(ctx.today))))
+        row["addons"] = []
+        if with_addons and rng.random() < 0.25:
+            choices = ctx.addons_by_kind[row["kind"]]
+            for addon in rng.sample(choices, rng.choice((1, 1, 1, 2))):
+                row["addons"].append(addon)
+                addons.append((row["id"], addon.id, row["start_date"]))
+    _bulk_insert(SimCard, [SimCard.subscription, SimCard.iccid, SimCard.pin, SimCard.puk,
+                           SimCard.form, SimCard.status, SimCard.activation_code,
+                           SimCard.created_at], sims)
+    _bulk_insert(SubscriptionAddOn, [SubscriptionAddOn.subscription, SubscriptionAddOn.addon,
+                                     SubscriptionAddOn.start_date], addons)
+    ctx.count("sim_cards", len(sims))
+    ctx.count("subscription_addons", len(addons))
+
+
+def _create_subscriptions(ctx, demo_count):
+    rng = _rng("subscriptions")
+    demo_accounts = ctx.accounts["demo"] + ctx.accounts["demo_service"]
+    # The employee who logs in to /me: first subscription, first Demo A/S account.
+    people = _People(rng, LAST_NAMES_DEMO, "demo.dk", taken=["mette.jensen@demo.dk"])
+    mette = _new_subscription(ctx, rng, "demo", demo_accounts[0], "mobile", "Mette Jensen",
+                              "mette.jensen@demo.dk", number=EMPLOYEE_NUMBER,
+                              plan=ctx.plans["MOB-PLUS-50"], status="active")
+    detailed = min(demo_count, DETAILED_SUBSCRIPTIONS)
+    rows = _generate_subscriptions(ctx, "demo", list(zip(demo_accounts, (35, 20, 15, 20, 10))),
+                                   detailed, people, rng, first=mette)
+    # Benchmark bulk: the rest goes to the extra accounts, in account-sized runs.
+    bulk_rng = _rng("subscriptions-bulk")
+    people.rng = bulk_rng  # keep the first 300 the same whatever N is
+    for i, account in enumerate(ctx.extra_accounts):
+        size = min(SUBSCRIPTIONS_PER_EXTRA_ACCOUNT, demo_count - len(rows))
+        rows += _generate_subscriptions(ctx, "demo", [(account, 1)], size, people, bulk_rng)
+    _insert_subscriptions(ctx, "demo", rows)
+    _create_sims_and_addons(ctx, rows[:detailed], rng)
+    _create_sims_and_addons(ctx, rows[detailed:], bulk_rng, with_addons=False)
+
+    for key, last_names, domain, count, weights in (
+            ("anden", LAST_NAMES_ANDEN, "anden.dk", 40, (60, 40)),
+            ("tredje", LAST_NAMES_OTHER, "tredje.dk", 20, (70, 30)),
+            ("fjerde", LAST_NAMES_OTHER, "fjerde.dk", 10, (1,))):
+        other_rng = _rng(f"subscriptions-{key}")
+        people = _People(other_rng, last_names, domain)
+        rows = _generate_subscriptions(ctx, key, list(zip(ctx.accounts[key], weights)), count,
+                                       people, other_rng)
+        _insert_subscriptions(ctx, key, rows)
+        _create_sims_and_addons(ctx, rows, other_rng)
+
+
+# -- usage ----------------------------------------------------------------------
+
+def _usage_for_month(rng, sub_id, first, last_moment, contacts, numbers):
+    """20-60 calls, SMS and data sessions in one month, some of them abroad."""
+    days = calendar.monthrange(first.year, first.month)[1]
+    trip = None
+    if rng.random() < 0.15:  # a trip abroad this month
+        country = rng.choice(ROAM_FREE + ROAM_FREE + ROAM_CHARGED)
+        start = rng.randint(1, days)
+        trip = (country, start, min(days, start + rng.randint(2, 7)))
+    records = []
+    for _ in range(rng.randint(20, 60)):
+        day = rng.randint(1, days)
+        moment = datetime.datetime(first.year, first.month, day, rng.choice(
+            (7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)), rng.randrange(60),
+            rng.randrange(60))
+        if moment > last_moment:
+            continue
+        country = trip[0] if trip and trip[1] <= day <= trip[2] else "DK"
+        charged = country in ROAM_CHARGED
+        kind = rng.choices(("call", "sms", "data"), weights=(45, 25, 30))[0]
+        destination, duration, volume, price = "", 0, 0, 0
+        if kind == "data":
+            volume = int(rng.lognormvariate(9.5, 1.6)) + 1  # KB; median ~13 MB
+            if charged:
+                volume = min(volume, 50000)
+                price = -(-volume // 1024) * 200  # 2 kr. per started MB
+        else:
+            foreign = rng.random() < 0.05
+            destination = (rng.choice(FOREIGN_DESTINATIONS) if foreign else
+                           rng.choice(contacts) if rng.random() < 0.7 else numbers())
+            if kind == "call":
+                duration = int(rng.expovariate(1 / 150)) + 5
+                minutes = -(-duration // 60)
+                if charged:
+                    price = minutes * 1200
+                elif foreign and country == "DK":
+                    price = minutes * 149
+            elif charged:
+                price = 300
+            elif foreign and country == "DK":
+                price = 50
+        records.append((sub_id, moment, kind, destination, country, duration, volume, price))
+    return records
+
+
+def _create_usage(ctx, rows, key):
+    """Usage from the first invoiced month until now for the mobile subscriptions."""
+    rng = _rng(f"usage-{key}")
+    months = _invoice_months(ctx.today)
+    while months[-1] < _month_start(ctx.today, 0):  # and the months not invoiced yet
+        months.append(_month_start(months[-1] + datetime.timedelta(days=32), 0))
+    colleagues = [r["number"] for r in rows if r["kind"] in ("mobile", "landline")]
+    fields = [UsageRecord.subscription, UsageRecord.occurred_at, UsageRecord.kind,
+              UsageRecord.destination, UsageRecord.country, UsageRecord.duration_s,
+              UsageRecord.volume_kb, UsageRecord.price]
+    total = 0
+    for row in rows:
+        if row["kind"] != "mobile" or row["status"] == "pending":
+            continue
+        contacts = rng.sample(colleagues, min(5, len(colleagues))) + [ctx.numbers.mobile()]
+        start = _at(row["start_date"], 0)
+        end = min(ctx.now, _at(row["end_date"], 0) if row["end_date"] else ctx.now)
+        records = []
+        for first in months:
+            records += [r for r in _usage_for_month(rng, row["id"], first, end, contacts,
+                                                    ctx.numbers.mobile) if r[1] >= start]
+        records.sort(key=lambda r: r[1])
+        total += _bulk_insert(UsageRecord, fields, records)
+        row["usage"] = {}
+        for record in records:
+            month = record[1].date().replace(day=1)
+            row["usage"][month] = row["usage"].get(month, 0) + record[7]
+    ctx.count("usage_records", total)
+
+
+# -- billing ----------------------------------------------------------------------
+
+def _billable(row, first, last):
+    if row["status"] == "pending" or row["start_date"] > last:
+        return False
+    return row["end_date"] is None or row["end_date"] >= first
+
+
+def _create_invoices(ctx, rows, months, accounts, overdue_account=None):
+    """Invoices per account and month with one line per plan, add-on and usage."""
+    by_account = {}
+    for row in rows:
+        by_account.setdefault(row["account"], []).append(row)
+    newest = months[-1]
+    invoices = []
+    line_fields = [InvoiceLine.invoice, InvoiceLine.subscription, InvoiceLine.kind,
+                   InvoiceLine.description, InvoiceLine.quantity, InvoiceLine.amount]
+    for first in months:
+        last = _month_end(first)
+        issued = (last + datetime.timedelta(days=3))
+        for account in accounts:
+            lines = []
+            for row in by_account.get(account.id, ()):
+                if not _billable(row, first, last):
+                    continue
+                plan = row["plan_obj"]
+                lines.append((row["id"], "subscription", plan.name, 1, plan.monthly_price))
+                for addon in row.get("addons", ()):
+                    lines.append((row["id"], "addon", addon.name, 1, addon.monthly_price))
+                usage = row.get("usage", {}).get(first, 0)
+                if usage:
+                    lines.append((row["id"], "usage", "Forbrug: opkald, SMS og data", 1, usage))
+            if not lines:
+                continue
+            net = sum(line[4] for line in lines)
+            status = "open" if first == newest else "paid"
+            if account == overdue_account and first == months[-2]:
+                status = "overdue"
+            invoice = Invoice.create(
+                customer=account.customer_id, account=account, number=f"F{ctx.invoice_seq:08d}",
+                period_start=first, period_end=last, issued_on=issued,
+                due_on=issued + datetime.timedelta(days=14), net=net, vat=_vat(net),
+                total=net + _vat(net), status=status, created_at=_at(issued, 6))
+            ctx.invoice_seq += 1
+            _bulk_insert(InvoiceLine, line_fields, [(invoice.id,) + line for line in lines])
+            ctx.count("invoice_lines", len(lines))
+            invoices.append(invoice)
+    ctx.count("invoices", len(invoices))
+    return invoices
+
+
+def _create_billing(ctx, detailed):
+    months = _invoice_months(ctx.today)
+    demo_accounts = ctx.accounts["demo"] + ctx.accounts["demo_service"]
+    invoices = _create_invoices(ctx, detailed, months, demo_accounts,
+                                overdue_account=ctx.accounts["demo_service"][0])
+    # One credit note: a plan fee charged twice on an older Demo A/S main-account invoice.
+    invoice = next(i for i in invoices if i.account_id == demo_accounts[0].id
+                   and i.period_start == months[-3])
+    line = invoice.lines.where(InvoiceLine.kind == "subscription").order_by(InvoiceLine.id).first()
+    CreditNote.create(
+        customer=invoice.customer_id, account=invoice.account_id, invoice=invoice,
+        number="K10000001", issued_on=invoice.issued_on + datetime.timedelta(days=9),
+        reason="Kreditering af for meget opkrævet abonnement", net=line.amount,
+        vat=_vat(line.amount), total=line.amount + _vat(line.amount),
+        created_at=_at(invoice.issued_on + datetime.timedelta(days=9), 10))
+    ctx.count("credit_notes", 1)
+    # Anden Kunde ApS: the last two months.
+    _create_invoices(ctx, ctx.subs["anden"], months[-2:], ctx.accounts["anden"])
+
+
+# -- users and rights -------------------------------------------------------------
+
+def _create_users(ctx):
+    password_hash = hash_password(DEMO_PASSWORD)  # argon2 is slow: hash once, reuse
+    all_functions = " ".join(FUNCTIONS)
+    limited = " ".join(f for f in FUNCTIONS if f not in ("sim", "users"))
+    created = _at(ctx.today - datetime.timedelta(days=400))
+
+    def user(email, name, mobile, kind="customer", totp=True, **extra):
+        u = User.create(email=email, name=name, mobile=mobile, kind=kind, locale=None,
+                        password_hash=extra.pop("password_hash", password_hash),
+                        created_at=created, **extra)
+        if totp:
+            TotpDevice.create(user=u, name="Authenticator", secret=DEMO_TOTP_SECRET,
+                              confirmed=True, created_at=created)
+            ctx.count("totp_devices", 1)
+        ctx.users[email] = u
+        return u
+
+    def member(u, company_key, is_admin, full_access, functions):
+        ctx.count("memberships", 1)
+        return Membership.create(user=u, company=ctx.companies[company_key], is_admin=is_admin,
+                                 full_access=full_access, functions=functions,
+                                 created_at=created)
+
+    admin = user("admin@demo.dk", "Anne Admin", "+4520000010")
+    member(admin, "demo", True, True, all_functions)
+    member(admin, "demo_service", True, True, all_functions)
+    limited_user = user("begraenset@demo.dk", "Bent Begrænset", "+4520000011")
+    membership = member(limited_user, "demo", False, False, limited)
+    MembershipAccount.create(membership=membership, account=ctx.accounts["demo"][0])
+    member(user("admin@anden.dk", "Ane Andersen", "+4520000012"), "anden", True, True,
+           all_functions)
+    user("staff@operator.dk", "Sofie Support", "+4520000013", kind="staff")
+    mette = next(r for r in ctx.subs["demo"] if r["number"] == EMPLOYEE_NUMBER)
+    user("mette.jensen@demo.dk", "Mette Jensen", EMPLOYEE_NUMBER, kind="employee", totp=False,
+         password_hash=None, subscription=mette["id"])
+    fjerde_mobile = next(r["number"] for r in ctx.subs["fjerde"] if r["kind"] == "mobile")
+    member(user("tidligere.admin@fjerde.dk", "Jens Tidligere", fjerde_mobile, totp=False),
+           "fjerde", True, True, all_functions)
+    ctx.count("users", len(ctx.users))
+
+
+# -- orders -----------------------------------------------------------------------
+
+ORDER_PLAN = (
+    # (kind, status, company key, subscription status to pick or None)
+    ("new_subscription", "received", "demo", "pending"),
+    ("new_subscription", "in_progress", "demo_service", "pending"),
+    ("new_subscription", "completed", "demo", "active"),
+    ("takeover", "completed", "demo", "active"),
+    ("takeover", "failed", "demo", None),
+    ("sim_change", "completed", "demo", "active"),
+    ("sim_change", "in_progress", "demo", "active"),
+    ("sim_change", "failed", "demo_service", "active"),
+    ("plan_change", "completed", "demo", "active"),
+    ("plan_change", "received", "demo_service", "active"),
+    ("cancel", "completed", "demo", "cancelled"),
+    ("cancel", "received", "demo", "active"),
+    ("transfer", "completed", "demo", "transferred"),
+    ("addon", "completed", "demo", "active"),
+    ("addon", "failed", "demo", "active"),
+    ("block", "completed", "demo", "blocked"),
+    ("unblock", "completed", "demo_service", "active"),
+    ("port_in", "in_progress", "demo", None),
+    ("port_in", "completed", "demo", "active"),
+    ("account_change", "completed", "demo_service", "active"),
+    ("account_change", "received", "demo", "active"),
+)
+FAILURES = {
+    "takeover": "Afgivende operatør afviste overdragelsen: kundenummeret passer ikke",
+    "sim_change": "SIM-kortet kunne ikke aktiveres i netværket (fejlkode 4012)",
+    "addon": "Tillægget kan ikke kombineres med abonnementets nuværende pakke",
+}
+
+
+def _order_details(kind, row, rng, ctx):
+    plan = row["plan_obj"] if row else None
+    if kind == "new_subscription":
+        details = {"kind": row["kind"], "plan": plan.code, "number": row["number"],
+                   "holder_name": row["holder_name"]}
+        if row["kind"] == "mobile":
+            details["sim_form"] = "esim" if rng.random() < 0.3 else "physical"
+        return details
+    if kind in ("takeover", "port_in"):
+        number = row["number"] if row else ctx.numbers.mobile()
+        return {"number": number, "donor_operator": rng.choice(("Telia", "Telenor", "3")),
+                "plan": plan.code if plan else "MOB-BASIS-10"}
+    if kind == "sim_change":
+        return {"number": row["number"], "form": rng.choice(("physical", "esim")),
+                "reason": rng.choice(("lost", "damaged", "esim"))}
+    if kind == "plan_change":
+        return {"number": row["number"], "from_plan": plan.code, "to_plan": "MOB-FRI-100"}
+    if kind == "cancel":
+        return {"number": row["number"], "end_date": str(row["end_date"] or ctx.today)}
+    if kind == "transfer":
+        return {"number": row["number"], "new_holder_cvr": "87654338"}
+    if kind == "addon":
+        return {"number": row["number"], "addon": "ADD-VERDEN", "action": "add"}
+    if kind in ("block", "unblock"):
+        return {"number": row["number"], "reason": "lost" if kind == "block" else ""}
+    return {"number": row["number"], "to_account": ctx.accounts["demo"][1].number}
+
+
+def _create_orders(ctx):
+    rng = _rng("orders")
+    admin = ctx.users["admin@demo.dk"]
+    detailed = ctx.subs["demo"][:DETAILED_SUBSCRIPTIONS]
+    used = set()
+    count = 0
+    for i, (kind, status, company_key, sub_status) in enumerate(ORDER_PLAN):
+        company = ctx.companies[company_key]
+        row = None
+        if sub_status:
+            candidates = [r for r in detailed if r["status"] == sub_status
+                          and r["id"] not in used and r["number"] != EMPLOYEE_NUMBER
+                          and (kind not in ("sim_change", "addon") or r["kind"] == "mobile")]
+            # Prefer the planned company; fall back to the other Demo company.
+            candidates.sort(key=lambda r: r["company"] != company.id)
+            row = candidates[0] if candidates else None
+            if row:
+                used.add(row["id"])
+                company = Company.get_by_id(row["company"])
+            elif kind not in ("takeover", "port_in"):
+                continue  # a tiny demo (--subscriptions 5) may lack such a subscription
+        created = ctx.now - datetime.timedelta(days=len(ORDER_PLAN) - i, hours=rng.randint(0, 8))
+        done = created + datetime.timedelta(minutes=rng.randint(2, 600))
+        Order.create(
+            customer=company.customer_id, company=company,
+            account=row["account"] if row else ctx.accounts[company_key][0],
+            subscription=row["id"] if row else None, kind=kind, status=status,
+            details=json.dumps(_order_details(kind, row, rng, ctx), ensure_ascii=False),
+            requested_by=admin, created_at=created,
+            updated_at=done if status in ("completed", "failed") else created,
+            completed_at=done if status in ("completed", "failed") else None,
+            failure_reason=FAILURES.get(kind, "") if status == "failed" else "")
+        count += 1
+    # Anden Kunde ApS: one completed SIM change.
+    row = next(r for r in ctx.subs["anden"] if r["kind"] == "mobile")
+    Order.create(customer=ctx.customers["anden"], company=ctx.companies["anden"],
+                 account=row["account"], subscription=row["id"], kind="sim_change",
+                 status="completed", details=json.dumps({"number": row["number"],
+                                                         "form": "physical", "reason": "lost"}),
+                 requested_by=ctx.users["admin@anden.dk"],
+                 created_at=ctx.now - datetime.timedelta(days=3),
+                 completed_at=ctx.now - datetime.timedelta(days=3, hours=-1))
+    ctx.count("orders", count + 1)
+
+
+# -- support: tickets and outages ------------------------------------------------------
+
+TICKETS = (
+    # (company key, subject, category, status, [(from staff, body)])
+    ("demo", "Faktura for marts er højere end forventet", "invoice", "open", [
+        (False, "Hej. Vores faktura er steget med ca. 2.000 kr. Kan I forklare hvorfor?"),
+        (True, "Hej Anne. Stigningen skyldes roaming i USA på to abonnementer. Vi sender en "
+               "specifikation."),
+    ]),
+    ("demo", "Ny medarbejder mangler eSIM", "sim", "waiting", [
+        (False, "Vi har bestilt et eSIM til en ny kollega, men QR-koden er ikke kommet."),
+        (True, "Vi har sendt aktiveringskoden igen. Vil du bekræfte, at den er modtaget?"),
+    ]),
+    ("demo", "Dårlig dækning på lageret i Brøndby", "technical", "open", [
+        (False, "Flere medarbejdere oplever afbrudte opkald på lageret."),
+    ]),
+    ("demo", "Flyt abonnementer til ny konto", "subscription", "closed", [
+        (False, "Vi vil gerne flytte salgsafdelingens abonnementer til kontoen Salg."),
+        (True, "Abonnementerne er nu flyttet. Ændringen slår igennem på næste faktura."),
+        (False, "Tak for hjælpen!"),
+    ]),
+    ("demo", "Spørgsmål til opsigelsesvarsel", "other", "closed", [
+        (False, "Hvad er opsigelsesvarslet på vores fiberforbindelse?"),
+        (True, "Opsigelsesvarslet er løbende måned plus 30 dage."),
+    ]),
+    ("demo", "Hovednummeret viderestiller forkert", "technical", "waiting", [
+        (False, "Når man trykker 2 i menuen, ender man i telefonsvareren."),
+        (True, "Vi har rettet menuen. Må vi lukke sagen?"),
+    ]),
+    ("demo_service", "EAN-nummer på faktura", "invoice", "open", [
+        (False, "Vores faktura skal sendes som e-faktura. Hvordan ændrer vi det?"),
+    ]),
+    ("demo_service", "Spærret SIM-kort", "sim", "closed", [
+        (False, "Et SIM-kort er spærret efter forkert PIN. Hvor finder jeg PUK-koden?"),
+        (True, "PUK-koden står under abonnementet i selvbetjeningen, fanen SIM-kort."),
+    ]),
+    ("anden", "Adgang for ny kollega", "other", "open", [
+        (False, "Hvordan giver jeg en kollega adgang til fakturaerne?"),
+    ]),
+)
+
+
+def _create_support(ctx):
+    staff = ctx.users["staff@operator.dk"]
+    authors = {"demo": ctx.users["admin@demo.dk"], "demo_service": ctx.users["admin@demo.dk"],
+               "anden": ctx.users["admin@anden.dk"]}
+    messages = 0
+    for i, (company_key, subject, category, status, thread) in enumerate(TICKETS):
+        company = ctx.companies[company_key]
+        created = ctx.now - datetime.timedelta(days=3 * (len(TICKETS) - i) + 1)
+        stamps = [created + datetime.timedelta(hours=5 * n) for n in range(len(thread))]
+        ticket = SupportTicket.create(
+            customer=company.customer_id, company=company, created_by=authors[company_key],
+            number=f"S-{100001 + i}", subject=subject, category=category, status=status,
+            created_at=created, updated_at=stamps[-1])
+        for (from_staff, body), stamp in zip(thread, stamps):
+            TicketMessage.create(ticket=ticket, author=staff if from_staff else
+                                 authors[company_key], from_staff=from_staff, body=body,
+                                 created_at=stamp)
+            messages += 1
+    ctx.count("tickets", len(TICKETS))
+    ctx.count("ticket_messages", messages)
+
+    Outage.create(
+        title_da="Ustabil mobildata i Storkøbenhavn", title_en="Unstable mobile data in "
+        "Greater Copenhagen", body_da="Vi arbejder på at udbedre en fejl, der giver langsom "
+        "eller afbrudt mobildata. Opkald og SMS virker normalt.", body_en="We are fixing a "
+        "fault that makes mobile data slow or interrupted. Calls and SMS work normally.",
+        area="Mobil data, Region Hovedstaden", severity="major",
+        starts_at=ctx.now - datetime.timedelta(hours=2), ends_at=None,
+        created_at=ctx.now - datetime.timedelta(hours=2))
+    yesterday = ctx.today - datetime.timedelta(days=1)
+    Outage.create(
+        title_da="Planlagt vedligehold af fastnet", title_en="Planned landline maintenance",
+        body_da="Fastnettelefoni i Aarhus-området kunne være utilgængelig i korte perioder.",
+        body_en="Landline telephony in the Aarhus area could be unavailable for short periods.",
+        area="Fastnet, Østjylland", severity="minor", starts_at=_at(yesterday, 1),
+        ends_at=_at(yesterday, 5), created_at=_at(yesterday - datetime.timedelta(days=5), 9))
+    ctx.count("outages", 2)
+
+
+# -- telephony products and porting ----------------------------------------------------
+
+def _create_products(ctx):
+    company = ctx.companies["demo"]
+    mobiles = [r for r in ctx.subs["demo"][:DETAILED_SUBSCRIPTIONS]
+               if r["kind"] == "mobile" and r["status"] == "active"
+               and r["company"] == company.id]
+    created = _at(ctx.today - datetime.timedelta(days=300))
+    system = PhoneSystem.create(customer=company.customer_id, company=company,
+                                name="Demo A/S hovednummer", main_number="+4570101010",
+                                created_at=created)
+    mobiles = [mobiles[i % len(mobiles)] for i in range(5)]  # Mette Jensen is always first
+    queue = [r["number"] for r in mobiles[1:4]]
+    steps = (
+        ("greeting", "Velkomst", "", {"text": "Velkommen til Demo A/S."}),
+        ("opening_hours", "Åbningstid", "voicemail",
+         {"days": "man-fre", "open": "08:00", "close": "16:00"}),
+        ("menu", "Hovedmenu", "", {"prompt": "Tryk 1 for salg, tryk 2 for kundeservice.",
+                                   "options": {"1": "Salg", "2": "Kundeservice"}}),
+        ("queue", "Kundeservice", "", {"members": queue, "ring_strategy": "simultaneous",
+                                       "max_wait_s": 120}),
+        ("voicemail", "Telefonsvarer", "reception@demo.dk",
+         {"greeting": "Vi har lukket. Læg en besked, så ringer vi tilbage."}),
+    )
+    for position, (kind, label, target, settings) in enumerate(steps, 1):
+        CallFlowStep.create(phone_system=system, position=position, kind=kind, label=label,
+                            target=target, settings=json.dumps(settings, ensure_ascii=False),
+                            created_at=created)
+    mette = ctx.subs["demo"][0]
+    for row, presence, forward in ((mette, "available", ""), (mobiles[1], "busy", ""),
+                                   (mobiles[2], "away", mobiles[3]["number"]),
+                                   (mobiles[3], "available", "")):
+        UserProfile.create(phone_system=system, subscription=row["id"], name=row["holder_name"],
+                           presence=presence, forward_to=forward, created_at=created)
+    VacationReply.create(
+        subscription=mette["id"], message="Tak for din besked. Jeg holder ferie og er tilbage "
+        "om to uger. Kontakt kundeservice på 70 10 10 10 ved hastende sager.",
+        starts_on=ctx.today - datetime.timedelta(days=2),
+        ends_on=ctx.today + datetime.timedelta(days=12), active=True, created_at=created)
+    for number, name, row in (("+4570203040", "Kundeservice", mobiles[1]),
+                              ("+4570203050", "Salg", mobiles[4])):
+        PersonalNumber.create(customer=company.customer_id, company=company, number=number,
+                              name=name, forward_to=row["number"], created_at=created)
+    ctx.count("phone_systems", 1)
+    ctx.count("call_flow_steps", len(steps))
+    ctx.count("user_profiles", 4)
+    ctx.count("personal_numbers", 2)
+
+    # One porting request per status.
+    admin = ctx.users["admin@demo.dk"]
+    for i, (status, donor) in enumerate((("received", "Telia"), ("confirmed", "Telenor"),
+                                         ("completed", "3"), ("rejected", "TDC NET"))):
+        number = ctx.numbers.mobile() if i % 2 == 0 else ctx.numbers.landline()
+        PortingRequest.create(customer=company.customer_id, company=company,
+                              account=ctx.accounts["demo"][0], number=number,
+                              donor_operator=donor, created_by=admin,
+                              requested_date=ctx.today + datetime.timedelta(days=10 - 8 * i),
+                              status=status,
+                              created_at=ctx.now - datetime.timedelta(days=5 + 8 * i))
+    ctx.count("porting_requests", 4)
+
+
+# -- entry point ----------------------------------------------------------------------
+
+def create_demo_data(subscriptions=None, today=None):
+    """Fill an empty database with the demo contract; returns counts per kind of row.
+
+    `subscriptions` sets how many subscriptions Demo Koncern gets (default 300);
+    beyond 300 they go to extra accounts with SIMs but without usage or invoices.
+    """
+    if Customer.select().exists():
+        return {"skipped": True}
+    demo_count = DEFAULT_SUBSCRIPTIONS if subscriptions is None else max(1, int(subscriptions))
+    now = utcnow()
+    if today is None:
+        today = datetime.date.today()
+    else:
+        now = datetime.datetime.combine(today, now.time())
+    ctx = _Context(today, now)
+    extra = max(0, demo_count - DETAILED_SUBSCRIPTIONS)
+    extra_accounts = -(-extra // SUBSCRIPTIONS_PER_EXTRA_ACCOUNT)
+
+    with db.atomic():
+        _create_catalogue(ctx)
+        _create_companies(ctx, extra_accounts)
+        _create_subscriptions(ctx, demo_count)
+        _create_users(ctx)
+        detailed = ctx.subs["demo"][:DETAILED_SUBSCRIPTIONS]
+        _create_usage(ctx, detailed, "demo")
+        _create_usage(ctx, ctx.subs["anden"], "anden")
+        _create_billing(ctx, detailed)
+        _create_orders(ctx)
+        _create_support(ctx)
+        _create_products(ctx)
+    return dict(sorted(ctx.counts.items()))

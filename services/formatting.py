@@ -1,0 +1,46 @@
+"""Locale-aware formatting for templates: dates, money, numbers, phone numbers."""
+import phonenumbers
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+from .money import format_money
+
+
+def phone(number):
+    """+4520000001 -> '20 00 00 01' for Danish numbers; international format otherwise."""
+    if not number or not number.startswith("+"):
+        return number or ""
+    if number.startswith("+45") and len(number) == 11:
+        local = number[3:]
+        return " ".join(local[i:i + 2] for i in range(0, 8, 2))
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(number),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return number
+
+
+def data_volume(kb):
+    if kb >= 1024 * 1024:
+        return f"{format_decimal(kb / 1024 / 1024, format='#,##0.0')} GB"
+    return f"{format_decimal(kb / 1024, format='#,##0.0')} MB"
+
+
+def duration(seconds):
+    minutes, secs = divmod(int(seconds), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def template_filters():
+    return {
+        "money": format_money,
+        "date": lambda d, fmt="medium": format_date(d, fmt) if d else "",
+        "datetime": lambda d, fmt="medium": format_datetime(d, fmt) if d else "",
+        "number": lambda n: format_decimal(n),
+        "phone": phone,
+        "data_volume": data_volume,
+        "duration": duration,
+    }
+
+
+def template_globals():
+    return {"current_locale": lambda: str(get_locale())}

@@ -1,0 +1,17 @@
+"""Choosing the language: the user's choice, then a cookie, then Accept-Language, then Danish."""
+from flask import current_app, has_request_context, request
+from flask_login import current_user
+
+COOKIE = "lang"
+
+
+def select_locale():
+    languages = current_app.config["LANGUAGES"]
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(COOKIE)
+    if cookie in languages:
+        return cookie
+    return request.accept_languages.best_match(languages) or current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -1,0 +1,20 @@
+"""Messages that leave the system go through the outbox and are delivered by a job."""
+from flask_babel import force_locale
+
+from jobs import enqueue
+from jobs.messages import deliver_message
+from models import OutboxMessage
+
+
+def queue_message(channel, recipient, body, subject="", user=None, company=None):
+    """Write the message and enqueue its delivery; call outside a transaction."""
+    message = OutboxMessage.create(channel=channel, recipient=recipient, subject=subject,
+                                   body=body, user=user, company=company)
+    enqueue(deliver_message, message.id)
+    return message
+
+
+def in_locale(locale, render):
+    """Render text in the recipient's language (None: Danish)."""
+    with force_locale(locale or "da"):
+        return render()

@@ -1,0 +1,20 @@
+"""Money is integer øre. VAT and rounding live here, and nowhere else."""
+from decimal import ROUND_HALF_UP, Decimal
+
+from flask_babel import format_currency
+
+VAT_RATE = Decimal("0.25")
+
+
+def vat_of(net):
+    """VAT on a net amount in øre, rounded half up to whole øre."""
+    return int((Decimal(net) * VAT_RATE).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def with_vat(net):
+    return net + vat_of(net)
+
+
+def format_money(ore):
+    """1234550 -> '12.345,50 kr.' in Danish, 'DKK 12,345.50' in English."""
+    return format_currency(Decimal(ore) / 100, "DKK")

@@ -1,0 +1,128 @@
+"""The scoped-query layer: the only way to reach tenant data.
+
+A Scope is built from a membership. It carries the customer, the membership's
+company with its subsidiaries, and, for limited access, the chosen accounts.
+Every query helper filters by all three, so a view cannot forget to.
+"""
+from dataclasses import dataclass
+
+from werkzeug.exceptions import Forbidden, NotFound
+
+from models import (Account, Company, Invoice, Membership, MembershipAccount, Order,
+                    Plan, Subscription, SupportTicket)
+
+from .rights import effective_functions
+
+
+@dataclass(frozen=True)
+class Scope:
+    user_id: int
+    membership_id: int
+    customer_id: int
+    company_id: int
+    company_ids: tuple  # the company and its subsidiaries
+    account_ids: tuple | None  # None: every account of those companies
+    functions: frozenset
+    is_admin: bool
+
+    # rights -------------------------------------------------------------
+    def can(self, function):
+        return function in self.functions
+
+    def require(self, function):
+        if not self.can(function):
+            raise Forbidden()
+
+    @property
+    def limited(self):
+        return self.account_ids is not None
+
+    # queries ------------------------------------------------------------
+    def _by_account(self, query, model):
+        query = query.where(model.customer == self.customer_id)
+        if self.account_ids is not None:
+            return query.where(model.account.in_(self.account_ids))
+        account_ids = Account.select(Account.id).where(Account.company.in_(self.company_ids))
+        return query.where(model.account.in_(account_ids))
+
+    def companies(self):
+        return (Company.select().where(Company.customer == self.customer_id,
+                                       Company.id.in_(self.company_ids))
+                .order_by(Company.name))
+
+    def accounts(self):
+        query = Account.select().where(Account.customer == self.customer_id,
+                                        Account.company.in_(self.company_ids))
+        if self.account_ids is not None:
+            query = query.where(Account.id.in_(self.account_ids))
+        return query
+
+    def subscriptions(self):
+        query = (Subscription.select(Subscription, Account, Plan)
+                 .join(Account).switch(Subscription).join(Plan)
+                 .where(Subscription.customer == self.customer_id,
+                        Subscription.company.in_(self.company_ids)))
+        if self.account_ids is not None:
+            query = query.where(Subscription.account.in_(self.account_ids))
+        return query
+
+    def invoices(self):
+        return self._by_account(Invoice.select(Invoice, Account).join(Account), Invoice)
+
+    def orders(self):
+        query = Order.select().where(Order.customer == self.customer_id,
+                                     Order.company.in_(self.company_ids))
+        if self.account_ids is not None:
+            query = query.where(Order.account.in_(self.account_ids))
+        return query
+
+    def tickets(self):
+        """Support tickets belong to a company, not an account: limited users see them too."""
+        return SupportTicket.select().where(SupportTicket.customer == self.customer_id,
+                                            SupportTicket.company.in_(self.company_ids))
+
+    def get(self, query, model, object_id):
+        """One object of a scoped query, or 404 (other customer, other account, or none)."""
+        try:
+            object_id = int(object_id)
+        except (TypeError, ValueError):
+            raise NotFound() from None
+        obj = query.where(model.id == object_id).first()
+        if obj is None:
+            raise NotFound()
+        return obj
+
+
+def company_tree(customer_id, company_id):
+    """The company and all its subsidiaries, walking the parent links of the customer's companies."""
+    children = {}
+    for cid, parent_id in (Company.select(Company.id, Company.parent)
+                           .where(Company.customer == customer_id).tuples()):
+        children.setdefault(parent_id, []).append(cid)
+    tree, todo = [], [company_id]
+    while todo:
+        current = todo.pop()
+        tree.append(current)
+        todo.extend(children.get(current, ()))
+    return tuple(sorted(tree))
+
+
+def memberships_of(user_id):
+    return (Membership.select(Membership, Company).join(Company)
+            .where(Membership.user == user_id).order_by(Company.name))
+
+
+def build_scope(membership):
+    company = membership.company
+    account_ids = None
+    if not membership.full_access:
+        account_ids = tuple(a for (a,) in MembershipAccount
+                            .select(MembershipAccount.account)
+                            .where(MembershipAccount.membership == membership.id).tuples())
+    return Scope(
+        user_id=membership.user_id, membership_id=membership.id,
+        customer_id=company.customer_id, company_id=company.id,
+        company_ids=company_tree(company.customer_id, company.id),
+        account_ids=account_ids, functions=effective_functions(membership),
+        is_admin=membership.is_admin,
+    )

@@ -1,0 +1,67 @@
+"""Managing a user's authenticator apps (TOTP devices)."""
+import io
+
+import segno
+from werkzeug.exceptions import NotFound
+
+from models import TotpDevice, db
+
+from . import audit
+from .auth import new_totp_secret, provisioning_uri, second_factor_methods, verify_second_factor
+
+
+def start_enrolment(user, name):
+    with db.atomic():
+        device = TotpDevice.create(user=user.id, name=name, secret=new_totp_secret())
+        audit.record("2fa.enrolment_started", user=user.id, obj=device)
+    return device
+
+
+def qr_svg_data_uri(user, device):
+    """The provisioning URI as a QR code, as a data: URI for an <img> (the CSP forbids inline styles)."""
+    out = io.StringIO()
+    segno.make(provisioning_uri(user, device.secret), error="m").save(
+        out, kind="svg", scale=5, border=2, svgclass=None, lineclass=None, xmldecl=False)
+    import base64
+
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue().encode()).decode()
+
+
+def own_device(user, device_id, confirmed=None):
+    query = TotpDevice.select().where(TotpDevice.user == user.id, TotpDevice.id == device_id)
+    if confirmed is not None:
+        query = query.where(TotpDevice.confirmed == confirmed)
+    device = query.first()
+    if device is None:
+        raise NotFound()
+    return device
+
+
+def confirm_enrolment(user, device, code):
+    """Confirm with the first code from the app; False when it is wrong."""
+    import pyotp
+
+    if not pyotp.TOTP(device.secret).verify("".join(c for c in code if c.isdigit()), valid_window=1):
+        return False
+    with db.atomic():
+        device.confirmed = True
+        device.save()
+        audit.record("2fa.device_added", user=user.id, obj=device, name=device.name)
+    return True
+
+
+def remove_device(user, device):
+    """Remove an authenticator, unless it is the user's last way to sign in."""
+    remaining = [m for m in second_factor_methods(user) if m != "totp"]
+    others = TotpDevice.select().where(TotpDevice.user == user.id, TotpDevice.confirmed == True,  # noqa: E712
+                                       TotpDevice.id != device.id).exists()
+    if not remaining and not others:
+        return False
+    with db.atomic():
+        device.delete_instance()
+        audit.record("2fa.device_removed", user=user.id, object_type="totpdevice", object_id=device.id)
+    return True
+
+
+__all__ = ["start_enrolment", "qr_svg_data_uri", "own_device", "confirm_enrolment", "remove_device",
+           "verify_second_factor"]

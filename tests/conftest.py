@@ -1,0 +1,149 @@
+"""Fixtures: an app on a temporary database (empty, or a copy of the demo data),
+clients, and signed-in clients per role."""
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pyotp
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import create_app  # noqa: E402
+from models import Subscription, User, db  # noqa: E402
+from models.database import migrate, open_database  # noqa: E402
+
+DEMO_PASSWORD = "demo-password-1"
+DEMO_TOTP = "ONSWY5TCMV2GUZLONFXGOLLEMVWW6LJR"
+
+
+def make_app(db_path, **overrides):
+    config = {
+        "ENV_MODE": "testing", "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False, "JOBS_INLINE": True, "RATELIMIT_ENABLED": False,
+        "REDIS_URL": None, "SMTP_HOST": None,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.testing = True
+    return app
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory):
+    """The demo data, built once per test run; tests get a copy."""
+    from services.demo_data import create_demo_data
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    database = open_database(f"sqlite:///{path}")
+    migrate(database)
+    with database.connection_context():
+        create_demo_data()
+        database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
+    return path
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    app = make_app(tmp_path / "empty.db")
+    migrate(db.obj)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def app(demo_db_file, tmp_path):
+    """An app on a private copy of the demo data."""
+    path = tmp_path / "app.db"
+    shutil.copy(demo_db_file, path)
+    app = make_app(path)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def sign_in(client, email):
+    """A signed-in session without the login pages (the login itself has its own tests)."""
+    user = User.get(User.email == email)
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+        session["_fresh"] = True
+    return user
+
+
+def login_with_totp(client, email, password=DEMO_PASSWORD, at_offset=0):
+    """The real flow: password, then a TOTP code."""
+    import datetime
+
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.data[:500]
+    at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=30 * at_offset)
+    code = pyotp.TOTP(DEMO_TOTP).at(at)
+    return client.post("/login/verify", data={"code": code, "method": "totp"})
+
+
+@pytest.fixture
+def admin(app):
+    c = app.test_client()
+    sign_in(c, "admin@demo.dk")
+    return c
+
+
+@pytest.fixture
+def limited(app):
+    c = app.test_client()
+    sign_in(c, "begraenset@demo.dk")
+    return c
+
+
+@pytest.fixture
+def other_admin(app):
+    c = app.test_client()
+    sign_in(c, "admin@anden.dk")
+    return c
+
+
+@pytest.fixture
+def staff_client(app):
+    c = app.test_client()
+    sign_in(c, "staff@operator.dk")
+    return c
+
+
+@pytest.fixture
+def employee_client(app):
+    c = app.test_client()
+    sign_in(c, "mette.jensen@demo.dk")
+    return c
+
+
+def demo_subscription(number="+4520000001"):
+    return Subscription.get(Subscription.number == number)
+
+
+@pytest.fixture
+def ctx(app):
+    """The demo database, for reading in asserts. No app context on purpose: test
+    requests would reuse it, and `g` (with Flask-Login's cached user) would leak
+    from one request into the next."""
+    yield
+    if not db.is_closed():
+        db.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests need Chromium; the test command installs it. Skip only when asked.
+    if os.environ.get("SKIP_BROWSER_TESTS") == "1":
+        skip = pytest.mark.skip(reason="SKIP_BROWSER_TESTS=1")
+        for item in items:
+            if "browser" in str(item.fspath):
+                item.add_marker(skip)
