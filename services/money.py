@@ -1,7 +1,7 @@
 """Money is integer øre. VAT and rounding live here, and nowhere else."""
 from decimal import ROUND_HALF_UP, Decimal
 
-from flask_babel import format_currency
+from flask_babel import format_currency, get_locale
 
 VAT_RATE = Decimal("0.25")
 
@@ -17,4 +17,8 @@ def with_vat(net):
 
 def format_money(ore):
     """1234550 -> '12.345,50 kr.' in Danish, 'DKK 12,345.50' in English."""
-    return format_currency(Decimal(ore) / 100, "DKK")
+    amount = Decimal(ore) / 100
+    if get_locale().language == "da":
+        return format_currency(amount, "DKK")
+    # English patterns glue the code to the digits ('DKK12.50'); keep a no-break space.
+    return format_currency(amount, "DKK", format="¤\xa0#,##0.00")

@@ -1,0 +1,221 @@
+"""Browser tests: a real gunicorn server on a copy of the demo data, Debian's Chromium
+driven by pytest-playwright, axe-core for accessibility.
+
+Screenshots go to test-artifacts/ (gitignored)."""
+import datetime
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pyotp
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+DEMO_PASSWORD = "demo-password-1"
+DEMO_TOTP = "ONSWY5TCMV2GUZLONFXGOLLEMVWW6LJR"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _compile_catalogues():
+    """The .mo files are gitignored: build them when missing or older than the .po."""
+    stale = False
+    for po in (ROOT / "locales").glob("*/LC_MESSAGES/messages.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            stale = True
+    if stale:
+        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-q", "-d",
+                        str(ROOT / "locales")], cwd=ROOT, check=False)
+
+
+@pytest.fixture(scope="session")
+def server_url(demo_db_file, tmp_path_factory):
+    """A real server process (gunicorn, as in the Procfile) on a private copy of the demo data."""
+    _compile_catalogues()
+    work = tmp_path_factory.mktemp("browser-server")
+    db_path = work / "browser.db"
+    shutil.copy(demo_db_file, db_path)
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SELVBETJENING_MODE": "testing",
+        "SECRET_KEY": "browser-test",
+        "DATABASE_URL": f"sqlite:///{db_path}",
+        "DATA_DIR": str(work),
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("REDIS_URL", None)
+    env.pop("SMTP_HOST", None)
+    log = open(work / "server.log", "wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
+         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        if proc.poll() is not None:
+            log.close()
+            pytest.fail(f"the server exited ({proc.returncode}):\n{(work / 'server.log').read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            proc.terminate()
+            pytest.fail("the server did not answer /healthz within 30 s")
+        time.sleep(0.2)
+    yield base
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+# --- logging in -----------------------------------------------------------------------
+
+_last_step = {}
+
+
+def totp_code(email):
+    """A TOTP code for a step this user has not used yet. The server accepts each step
+    once per user, and the steps now-1 .. now+1; wait for the clock when all are spent."""
+    totp = pyotp.TOTP(DEMO_TOTP)
+    while True:
+        now = datetime.datetime.now(datetime.timezone.utc)
+        current = totp.timecode(now)
+        step = max(current, _last_step.get(email, -1) + 1)
+        if step <= current + 1:
+            _last_step[email] = step
+            return totp.at(now + datetime.timedelta(seconds=(step - current) * totp.interval))
+        time.sleep(1)
+
+
+def login(page, base, email, password=DEMO_PASSWORD):
+    """The real flow: e-mail and password, then the TOTP code."""
+    page.goto(f"{base}/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/login/verify"))
+    page.fill("#code", totp_code(email))
+    page.click("form button[type=submit] >> nth=0")
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def login_employee(page, base, mobile="20000001"):
+    """Employees: mobile number, then the code sent by SMS (read in the demo outbox)."""
+    page.goto(f"{base}/login/mobile")
+    page.fill("#mobile", mobile)
+    page.click("form button[type=submit]")
+    page.wait_for_url(re.compile(r"/login/verify"))
+    code = None
+    outbox = page.context.new_page()
+    for _ in range(25):
+        outbox.goto(f"{base}/dev/outbox")
+        body = outbox.locator("pre.body").first
+        if body.count():
+            found = re.search(r"\b(\d{6})\b", body.inner_text())
+            if found:
+                code = found.group(1)
+                break
+        time.sleep(0.2)
+    outbox.close()
+    assert code, "no SMS code in /dev/outbox"
+    page.fill("#code", code)
+    page.click("form button[type=submit] >> nth=0")
+    page.wait_for_url(re.compile(r"/me"))
+
+
+@pytest.fixture(scope="session")
+def signed_in_states(server_url, browser, tmp_path_factory):
+    """Storage states (cookies) of one login per role, made once and shared by the
+    page checks: admin, staff, employee."""
+    folder = tmp_path_factory.mktemp("states")
+    states = {}
+
+    def get(role):
+        if role not in states:
+            context = browser.new_context(viewport=DESKTOP)
+            page = context.new_page()
+            if role == "employee":
+                login_employee(page, server_url)
+            else:
+                login(page, server_url, {"admin": "admin@demo.dk", "staff": "staff@operator.dk"}[role])
+            path = folder / f"{role}.json"
+            context.storage_state(path=str(path))
+            context.close()
+            states[role] = str(path)
+        return states[role]
+
+    return get
+
+
+# --- checks ---------------------------------------------------------------------------
+
+def axe_check(page, name):
+    """axe-core on the page as it is now; fail with a readable list of the violations."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    if results.violations_count:
+        lines = [f"axe: {results.violations_count} violation(s) on {name} ({page.url}):"]
+        for v in results.response["violations"]:
+            lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+            for node in v["nodes"][:8]:
+                lines.append(f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1:]}")
+                lines.append(f"      {node['html'][:200]}")
+        pytest.fail("\n".join(lines), pytrace=False)
+
+
+def shot(page, artifacts, name, full_page=True):
+    page.screenshot(path=str(artifacts / f"{name}.png"), full_page=full_page)
+
+
+def no_horizontal_overflow(page, width):
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    if scroll > width:
+        culprits = page.evaluate(
+            """(w) => Array.from(document.querySelectorAll('body *'))
+                 .filter(e => e.getBoundingClientRect().right > w + 1)
+                 .slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                                   + ' right=' + Math.round(e.getBoundingClientRect().right))""", width)
+        pytest.fail(f"{page.url}: scrollWidth {scroll} > {width}; too wide: {culprits}", pytrace=False)
