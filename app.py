@@ -53,9 +53,9 @@ def _load_user(user_id):
 
 
 def _register_blueprints(app):
-    from blueprints import areas, auth, health, home, me, onboarding, settings, staff, support
+    from blueprints import areas, auth, health, home, me, onboarding, settings, staff, support, users
 
-    for module in (auth, health, home, onboarding, settings, staff, support, me, areas):
+    for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users):
         app.register_blueprint(module.bp)
     if app.config["DEMO_MODE"]:
         from blueprints import dev

@@ -1,9 +1,9 @@
 """The customer areas of the left menu: subscriptions, accounts, invoices, orders,
-numbers, products and users. Read views for now; the actions come with their services."""
+numbers and products. Read views for now; the actions come with their services."""
 from flask import Blueprint, g, request
 
-from models import (Account, CallFlowStep, Invoice, Membership, Order, PersonalNumber, PhoneSystem,
-                    PortingRequest, User)
+from models import (Account, CallFlowStep, Invoice, Order, PersonalNumber, PhoneSystem,
+                    PortingRequest)
 from services import subscriptions as subs
 from services.listing import paginate
 
@@ -101,12 +101,3 @@ def products():
                 .where(PersonalNumber.customer == s.customer_id, PersonalNumber.company.in_(s.company_ids))
                 .order_by(PersonalNumber.number))
     return render("areas/products.html", systems=_phone_systems(), personal=list(personal))
-
-
-@bp.route("/users")
-@member("users")
-def users():
-    s = g.scope
-    rows = (Membership.select(Membership, User).join(User)
-            .where(Membership.company == s.company_id).order_by(User.name))
-    return render("areas/users.html", memberships=list(rows))

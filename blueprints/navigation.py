@@ -11,7 +11,7 @@ MEMBER_MENU = (
     ("areas.orders", _l("Order status"), "orders"),
     ("areas.accounts", _l("Accounts"), "accounts"),
     ("areas.products", _l("Products"), "products"),
-    ("areas.users", _l("Self-service users"), "users"),
+    ("users.index", _l("Self-service users"), "users"),
     ("support.index", _l("Support"), "support"),
 )
 STAFF_MENU = (

@@ -75,7 +75,7 @@ def enqueue(fn, *args, track=False, user_id=None, company_id=None, **kwargs):
         from rq import Queue
 
         Queue("default", connection=context.redis()).enqueue(
-            fn, *args, job_id=job_id, kwargs=kwargs, result_ttl=3600)
+            fn, args=args, kwargs=kwargs, job_id=job_id, result_ttl=3600)
     elif app.config.get("JOBS_INLINE"):
         _run_in_thread(fn, args, kwargs)
     else:

@@ -9,7 +9,12 @@ APPLICATION_STATUSES = ("received", "approved", "rejected")
 TICKET_STATUSES = ("open", "waiting", "closed")
 
 
+APPLICATION_KINDS = ("access", "recovery")
+
+
 class Application(TimestampedModel):
+    kind = CharField(max_length=16, default="access")  # recovery: the only admin has left
+    reason = TextField(default="")  # what the applicant tells staff (recovery)
     cvr = CharField(max_length=8, index=True)
     company_name = CharField()
     admin_name = CharField()
@@ -19,6 +24,7 @@ class Application(TimestampedModel):
     result = CharField(default="")  # a reason code, translated when shown
     company = ForeignKeyField(Company, null=True)
     processed_at = DateTimeField(null=True)
+    processed_by = ForeignKeyField(User, null=True)
     ip = CharField(default="")
 
 

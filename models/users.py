@@ -24,6 +24,8 @@ class User(TimestampedModel):
     locked_until = DateTimeField(null=True)
     last_login_at = DateTimeField(null=True)
     last_totp_step = IntegerField(default=0)  # each TOTP step is accepted once
+    disabled_reason = CharField(default="")
+    password_changed_at = DateTimeField(null=True)
 
     # Flask-Login protocol
     @property

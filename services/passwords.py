@@ -22,3 +22,25 @@ def verify_password(password_hash, password):
 
 def needs_rehash(password_hash):
     return _hasher.check_needs_rehash(password_hash)
+
+
+MIN_LENGTH = 12
+MAX_LENGTH = 128
+
+
+def password_problem(password, user_inputs=()):
+    """None when the password is acceptable, else a reason code.
+
+    NIST-style: a minimum length, a generous maximum, no composition rules, and a
+    check against common and easily guessed passwords (zxcvbn's lists, the user's own
+    name and e-mail counted as guessable).
+    """
+    from zxcvbn import zxcvbn
+
+    if len(password) < MIN_LENGTH:
+        return "too_short"
+    if len(password) > MAX_LENGTH:
+        return "too_long"
+    if zxcvbn(password[:100], user_inputs=[u for u in user_inputs if u])["score"] < 3:
+        return "too_common"
+    return None

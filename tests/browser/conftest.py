@@ -44,8 +44,8 @@ def _compile_catalogues():
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             stale = True
     if stale:
-        subprocess.run([sys.executable, "-m", "babel.messages.frontend", "compile", "-q", "-d",
-                        str(ROOT / "locales")], cwd=ROOT, check=False)
+        pybabel = Path(sys.executable).parent / "pybabel"
+        subprocess.run([str(pybabel), "-q", "compile", "-d", str(ROOT / "locales")], cwd=ROOT, check=False)
 
 
 @pytest.fixture(scope="session")
@@ -204,6 +204,15 @@ def axe_check(page, name):
                 lines.append(f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1:]}")
                 lines.append(f"      {node['html'][:200]}")
         pytest.fail("\n".join(lines), pytrace=False)
+
+
+def focus_document_start(page):
+    """Put the keyboard's starting point at the top of the document, as on arrival
+    without autofocus: the next Tab goes to the first focusable element."""
+    page.evaluate("""() => {
+        const root = document.documentElement;
+        root.setAttribute('tabindex', '-1'); root.focus(); root.removeAttribute('tabindex');
+    }""")
 
 
 def shot(page, artifacts, name, full_page=True):

@@ -1,0 +1,161 @@
+"""Activation of a pending login: a username and a single-use code, sent by digital post
+(a company's first admin) or e-mail (a colleague created by an admin), then a password
+and a second factor.
+"""
+import datetime
+import hashlib
+import hmac
+import secrets
+
+from flask import current_app, url_for
+from flask_babel import gettext as _
+
+from models import Company, OneTimeCode, User, db, utcnow
+
+from . import audit
+from .messages import in_locale, queue_message
+from .passwords import hash_password, password_problem
+
+LIFETIME = {"digital_post": datetime.timedelta(days=14), "email": datetime.timedelta(days=7)}
+MAX_ATTEMPTS = 5
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+class ActivationError(Exception):
+    """`reason`: invalid, expired, too_many."""
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _digest(code):
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, code.upper().replace("-", "").replace(" ", "").encode(), hashlib.sha256).hexdigest()
+
+
+def _new_username():
+    while True:
+        username = f"sb{secrets.randbelow(10**6):06d}"
+        if not User.select().where(User.username == username).exists():
+            return username
+
+
+def _new_code():
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+def issue_activation(user_id, channel, company_id=None, actor_id=None):
+    """Give a pending user a username (if none) and a fresh code, and send them.
+
+    digital_post goes to the company's digital mailbox by CVR; email to the user.
+    Earlier codes stop working. Call outside a transaction (the message is a job).
+    """
+    code = _new_code()
+    with db.atomic():
+        user = User.get_by_id(user_id)
+        if not user.username:
+            user.username = _new_username()
+            user.save()
+        now = utcnow()
+        (OneTimeCode.update(used_at=now)
+         .where(OneTimeCode.user == user.id, OneTimeCode.purpose == "activation",
+                OneTimeCode.used_at.is_null()).execute())
+        OneTimeCode.create(user=user.id, purpose="activation", channel=channel,
+                           code_hash=_digest(code), expires_at=now + LIFETIME[channel])
+        company = Company.get_by_id(company_id) if company_id else None
+        audit.record("user.activation_sent", user=actor_id or user.id, obj=user, channel=channel,
+                     customer=company.customer_id if company else None, company=company_id)
+    expires = utcnow() + LIFETIME[channel]
+    if channel == "digital_post":
+        subject, body = in_locale(user.locale, lambda: _letter(user, company, code, expires))
+        queue_message("digital_post", company.cvr, body, subject=subject, user=user.id, company=company.id)
+    else:
+        subject, body = in_locale(user.locale, lambda: _email(user, code, expires))
+        queue_message("email", user.email, body, subject=subject, user=user.id, company=company_id)
+    return user.username
+
+
+def _activation_link(user):
+    base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    return base.rstrip("/") + url_for("onboarding.activate", username=user.username)
+
+
+def _letter(user, company, code, expires):
+    from flask_babel import format_date
+
+    subject = _("Your login to Selvbetjening")
+    body = _(
+        "To %(company)s, CVR %(cvr)s\n\n"
+        "Your company has applied for access to Selvbetjening. The administrator %(name)s "
+        "activates the login with:\n\n"
+        "Username: %(username)s\nActivation code: %(code)s\n\n"
+        "Go to %(link)s, enter the username and the code, choose a password and set up "
+        "two-factor authentication. The code can be used once and expires on %(date)s.\n\n"
+        "If you did not apply, contact us.",
+        company=company.name, cvr=company.cvr, name=user.name, username=user.username,
+        code=code, link=_activation_link(user), date=format_date(expires, "long"))
+    return subject, body
+
+
+def _email(user, code, expires):
+    from flask_babel import format_date
+
+    subject = _("A login to Selvbetjening has been created for you")
+    body = _(
+        "Hello %(name)s\n\n"
+        "A login to Selvbetjening has been created for you. Activate it here:\n%(link)s\n\n"
+        "Username: %(username)s\nActivation code: %(code)s\n\n"
+        "You choose a password and set up two-factor authentication with your mobile "
+        "%(mobile)s or an authenticator app. The code can be used once and expires on %(date)s.",
+        name=user.name, link=_activation_link(user), username=user.username, code=code,
+        mobile=user.mobile, date=format_date(expires, "long"))
+    return subject, body
+
+
+def check_activation(username, code):
+    """The pending user whose code this is; wrong codes are counted and limited."""
+    user = User.get_or_none(User.username == (username or "").strip().lower())
+    row = None
+    if user is not None and user.status == "pending":
+        row = (OneTimeCode.select()
+               .where(OneTimeCode.user == user.id, OneTimeCode.purpose == "activation",
+                      OneTimeCode.used_at.is_null())
+               .order_by(OneTimeCode.created_at.desc()).first())
+    if row is None:
+        audit.record("user.activation_failed", reason="unknown")
+        raise ActivationError("invalid")
+    if row.expires_at < utcnow():
+        raise ActivationError("expired")
+    if row.attempts >= MAX_ATTEMPTS:
+        raise ActivationError("too_many")
+    if not hmac.compare_digest(row.code_hash, _digest(code or "")):
+        row.attempts += 1
+        row.save()
+        audit.record("user.activation_failed", user=user.id, obj=user, reason="wrong_code")
+        raise ActivationError("too_many" if row.attempts >= MAX_ATTEMPTS else "invalid")
+    # Single use: spent now; the rest of the activation rides on the (rotated) session.
+    row.used_at = utcnow()
+    row.save()
+    audit.record("user.activation_code_accepted", user=user.id, obj=user)
+    return user
+
+
+def choose_password(user, password):
+    """Set the pending user's password. Returns a reason code (see password_problem) or None."""
+    problem = password_problem(password, (user.email, user.name, user.username))
+    if problem:
+        return problem
+    with db.atomic():
+        (User.update(password_hash=hash_password(password), password_changed_at=utcnow())
+         .where(User.id == user.id, User.status == "pending").execute())
+        audit.record("user.password_set", user=user.id, obj=user)
+    return None
+
+
+def finish_activation(user):
+    """After the second factor is set up: the login becomes active."""
+    with db.atomic():
+        User.update(status="active").where(User.id == user.id).execute()
+        audit.record("user.activated", user=user.id, obj=user)
