@@ -23,6 +23,10 @@ def _sample_args(ctx_user_email="admin@demo.dk"):
         "ticket_id": SupportTicket.select().where(SupportTicket.company == demo_a).first().id,
         "device_id": TotpDevice.get(TotpDevice.user == admin).id,
         "outage_id": Outage.select().first().id,
+        # a colleague in Demo A/S (routes about another user of the company)
+        "user_id": User.get(User.email == "begraenset@demo.dk").id,
+        "application_id": 1,  # staff-only routes: refused before any lookup
+        "job_id": "00000000-0000-0000-0000-000000000000",
     }
 
 
@@ -80,7 +84,7 @@ def test_other_customers_admin_sees_nothing_of_demo(app, ctx):
         response = client.open(url, method=method)
         if policy.role in ("staff", "employee"):
             assert response.status_code == 403, (method, url)
-        elif rule.arguments & {"subscription_id", "account_id", "ticket_id", "device_id"}:
+        elif rule.arguments & {"subscription_id", "account_id", "ticket_id", "device_id", "user_id", "job_id"}:
             assert response.status_code == 404, (method, url, response.status_code)
         else:
             assert response.status_code < 500, (method, url)
