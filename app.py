@@ -53,9 +53,10 @@ def _load_user(user_id):
 
 
 def _register_blueprints(app):
-    from blueprints import areas, auth, health, home, me, onboarding, settings, staff, support, users
+    from blueprints import (areas, audit_trail, auth, health, home, me, onboarding, settings, staff,
+                            support, users)
 
-    for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users):
+    for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users, audit_trail):
         app.register_blueprint(module.bp)
     if app.config["DEMO_MODE"]:
         from blueprints import dev

@@ -29,6 +29,12 @@ LABELS = {
     "usage_kind": {"call": _l("Call"), "sms": _l("SMS"), "data": _l("Data")},
     "application_status": {"received": _l("Received"), "approved": _l("Approved"),
                            "rejected": _l("Rejected")},
+    "audit_kind": {
+        "auth": _l("Logins"), "2fa": _l("Two-factor devices"), "user": _l("Users and rights"),
+        "application": _l("Applications"), "staff": _l("Operator staff"), "session": _l("Sessions"),
+        "settings": _l("Settings"), "ticket": _l("Support tickets"), "outage": _l("Outages"),
+        "subscription": _l("Subscriptions"), "order": _l("Orders"),
+    },
     "porting_status": {"received": _l("Received"), "confirmed": _l("Confirmed"),
                        "completed": _l("Completed"), "rejected": _l("Rejected")},
 }

@@ -50,6 +50,11 @@ def job(fn):
     return wrapper
 
 
+def current_job_id():
+    """The JobRecord id of the tracked job running on this thread, or None."""
+    return getattr(_current, "job_id", None)
+
+
 def report_progress(progress, message=""):
     """Called by long jobs so the page that started them can show how far they are."""
     job_id = getattr(_current, "job_id", None)
