@@ -36,3 +36,30 @@ def danish_number(text):
     if number.country_code != 45 or not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def password_error_text(reason):
+    """The translated sentence for services.passwords.password_problem's reason codes."""
+    from flask_babel import gettext as _
+
+    return {
+        "too_short": _("Use at least 12 characters. A few words in a row are easy to remember."),
+        "too_long": _("Use at most 128 characters."),
+        "too_common": _("That password is too easy to guess. Avoid common passwords and your own name or e-mail."),
+        "wrong_current": _("Your current password is not right."),
+    }.get(reason, _("Choose another password."))
+
+
+class ValidCvr:
+    """A Danish CVR number (8 digits, mod-11 by python-stdnum); leaves the 8 digits in field.data."""
+
+    def __call__(self, form, field):
+        from stdnum.dk import cvr
+        from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
+
+        try:
+            field.data = cvr.validate(field.data or "")
+        except InvalidChecksum:
+            raise ValidationError(_l("That is not a valid CVR number. Check the digits.")) from None
+        except StdnumError:
+            raise ValidationError(_l("Enter the CVR number with 8 digits.")) from None

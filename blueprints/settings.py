@@ -1,20 +1,26 @@
-"""Own settings: language (the cogwheel), profile and two-factor devices."""
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+"""Own settings: language (the cogwheel), profile, password, two-factor devices, sessions."""
+import datetime
+
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import EmailField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from models import TotpDevice, User, WebSession
-from services import audit, two_factor
+from models import TotpDevice, User, WebSession, utcnow
+from services import audit, profile, two_factor
+from services import auth as auth_service
 from services.locale import COOKIE
 from services.sessions import current_token_hash
 
 from .access import public, signed_in
-from .auth import safe_next
+from .auth import error_text, safe_next
+from .forms import DanishMobile, ValidEmail, password_error_text
 from .rendering import render
+
+CONFIRM_TTL = datetime.timedelta(minutes=10)
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
 
@@ -28,6 +34,24 @@ class ConfirmForm(FlaskForm):
     code = StringField(_l("Code from the app"), validators=[DataRequired(_l("Enter the 6-digit code."))])
 
 
+class ProfileForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Write your name.")), Length(max=100)])
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), ValidEmail()])
+    mobile = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number.")), DanishMobile()])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField(_l("Current password"), validators=[DataRequired(_l("Enter your password."))])
+    new = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a new password."))])
+    repeat = PasswordField(_l("Repeat the new password"),
+                           validators=[EqualTo("new", _l("The two passwords are not the same."))])
+
+
+class SecondFactorForm(FlaskForm):
+    code = StringField(_l("Code"), validators=[DataRequired(_l("Enter the 6-digit code."))])
+    method = HiddenField()
+
+
 @bp.route("/")
 @signed_in
 def index():
@@ -37,7 +61,93 @@ def index():
     sessions = (WebSession.select().where(WebSession.user == current_user.id)
                 .order_by(WebSession.last_seen_at.desc()))
     return render("settings/index.html", devices=list(devices), form=DeviceForm(),
-                  sessions=list(sessions), current_hash=current_token_hash(session))
+                  sessions=list(sessions), current_hash=current_token_hash(session),
+                  profile_form=ProfileForm(obj=current_user), password_form=PasswordForm())
+
+
+@bp.route("/profile", methods=["POST"])
+@signed_in
+def update_profile():
+    """Name changes at once; a new e-mail or mobile must be confirmed with the second factor."""
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _settings_with(profile_form=form)
+    if form.email.data != current_user.email and profile.email_taken(form.email.data, current_user):
+        form.email.errors.append(_("Another login uses that e-mail address."))
+        return _settings_with(profile_form=form)
+    if form.name.data.strip() != current_user.name:
+        profile.change_name(current_user, form.name.data.strip())
+    if (form.email.data, form.mobile.data) == (current_user.email, current_user.mobile):
+        flash(_("Your profile is saved."), "success")
+        return redirect(url_for("settings.index"))
+    session["pending_contact"] = {"email": form.email.data, "mobile": form.mobile.data,
+                                  "at": utcnow().isoformat()}
+    return redirect(url_for("settings.confirm_contact"))
+
+
+def _settings_with(**forms):
+    devices = TotpDevice.select().where(TotpDevice.user == current_user.id, TotpDevice.confirmed == True)  # noqa: E712
+    sessions = (WebSession.select().where(WebSession.user == current_user.id)
+                .order_by(WebSession.last_seen_at.desc()))
+    context = {"profile_form": ProfileForm(obj=current_user), "password_form": PasswordForm(), **forms}
+    return render("settings/index.html", status=400, devices=list(devices), form=DeviceForm(),
+                  sessions=list(sessions), current_hash=current_token_hash(session), **context)
+
+
+@bp.route("/profile/confirm", methods=["GET", "POST"])
+@signed_in
+def confirm_contact():
+    pending = session.get("pending_contact")
+    if not pending or utcnow() - datetime.datetime.fromisoformat(pending["at"]) > CONFIRM_TTL:
+        session.pop("pending_contact", None)
+        flash(_("The change has expired. Make it again."), "error")
+        return redirect(url_for("settings.index"))
+    methods = auth_service.second_factor_methods(current_user)
+    form = SecondFactorForm(method=request.args.get("method") or methods[0])
+    if request.method == "POST" and request.form.get("send") in ("sms", "email"):
+        try:
+            auth_service.send_login_code(current_user, request.form["send"], purpose="verify")
+        except auth_service.LoginError as error:
+            flash(error_text(error), "error")
+        return redirect(url_for("settings.confirm_contact", method=request.form["send"]))
+    if form.validate_on_submit():
+        method = form.method.data if form.method.data in methods else methods[0]
+        try:
+            ok = auth_service.verify_second_factor(current_user, method, form.code.data, purpose="verify")
+        except auth_service.LoginError as error:
+            flash(error_text(error), "error")
+            return redirect(url_for("settings.index"))
+        if ok:
+            session.pop("pending_contact", None)
+            profile.change_contact(current_user, pending["email"], pending["mobile"])
+            flash(_("Your contact details are changed. We have told the old address."), "success")
+            return redirect(url_for("settings.index"))
+        form.code.errors.append(_("The code is not right."))
+    return render("settings/confirm.html", form=form, pending=pending, methods=methods,
+                  method=form.method.data)
+
+
+@bp.route("/password", methods=["POST"])
+@signed_in
+def change_password():
+    form = PasswordForm()
+    if form.validate_on_submit():
+        problem = profile.change_password(current_user, form.current.data, form.new.data,
+                                          current_token_hash(session))
+        if problem is None:
+            flash(_("Your password is changed, and your other sessions are logged out."), "success")
+            return redirect(url_for("settings.index"))
+        field = form.current if problem == "wrong_current" else form.new
+        field.errors.append(password_error_text(problem))
+    return _settings_with(password_form=form)
+
+
+@bp.route("/sessions/end-others", methods=["POST"])
+@signed_in
+def end_other_sessions():
+    ended = profile.end_other_sessions(current_user, current_token_hash(session))
+    flash(_("Logged out of %(num)d other sessions.", num=ended), "success")
+    return redirect(url_for("settings.index"))
 
 
 @bp.route("/language", methods=["POST"])

@@ -4,8 +4,9 @@ _redis = None
 
 
 def bind(app):
-    global _app
+    global _app, _redis
     _app = app
+    _redis = None  # a new app may name another Redis
 
 
 def get_app():

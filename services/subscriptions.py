@@ -7,9 +7,10 @@ from .listing import paginate
 
 SORTS = {
     "name": (Subscription.holder_name, Subscription.id),
-    "kind": (Subscription.kind, Subscription.holder_name),
-    "email": (Subscription.holder_email, Subscription.holder_name),
-    "number": (Subscription.number,),
+    # the id breaks ties, so paging never repeats or skips a row
+    "kind": (Subscription.kind, Subscription.holder_name, Subscription.id),
+    "email": (Subscription.holder_email, Subscription.holder_name, Subscription.id),
+    "number": (Subscription.number, Subscription.id),
 }
 
 

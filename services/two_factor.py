@@ -1,4 +1,5 @@
 """Managing a user's authenticator apps (TOTP devices)."""
+import base64
 import io
 
 import segno
@@ -19,12 +20,10 @@ def start_enrolment(user, name):
 
 def qr_svg_data_uri(user, device):
     """The provisioning URI as a QR code, as a data: URI for an <img> (the CSP forbids inline styles)."""
-    out = io.StringIO()
+    out = io.BytesIO()
     segno.make(provisioning_uri(user, device.secret), error="m").save(
         out, kind="svg", scale=5, border=2, svgclass=None, lineclass=None, xmldecl=False)
-    import base64
-
-    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue().encode()).decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
 def own_device(user, device_id, confirmed=None):
