@@ -4,6 +4,7 @@ import datetime
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -172,8 +173,9 @@ def verify():
             flash(_("Too many wrong codes. Start again with your password."), "error")
             return redirect(url_for("auth.mobile" if pending.get("next") == url_for("me.index") else "auth.login"))
         session["pending"] = {**pending, "attempts": attempts}
-        form.code.errors.append(_("The code is not right. You have %(left)d attempts left.",
-                                  left=current_app.config["MAX_CODE_ATTEMPTS"] - attempts))
+        left = current_app.config["MAX_CODE_ATTEMPTS"] - attempts
+        form.code.errors.append(ngettext("The code is not right. You have %(num)d attempt left.",
+                                         "The code is not right. You have %(num)d attempts left.", left))
     return render("auth/verify.html", form=form, method=pending["method"], methods=methods,
                   user=user)
 

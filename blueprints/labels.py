@@ -29,6 +29,14 @@ LABELS = {
     "usage_kind": {"call": _l("Call"), "sms": _l("SMS"), "data": _l("Data")},
     "application_status": {"received": _l("Received"), "approved": _l("Approved"),
                            "rejected": _l("Rejected")},
+    "application_kind": {"access": _l("Access"), "recovery": _l("New administrator")},
+    "application_result": {
+        "letter_sent": _l("Letter sent"), "letter_resent": _l("Letter sent again"),
+        "already_sent": _l("Letter already on its way"), "has_admin": _l("Has an administrator"),
+        "not_customer": _l("Not a customer"), "email_in_use": _l("E-mail already in use"),
+        "recovered": _l("New administrator created"), "rejected_by_staff": _l("Rejected by staff"),
+    },
+    "user_status": {"pending": _l("Not activated"), "active": _l("Active"), "disabled": _l("Disabled")},
     "audit_kind": {
         "auth": _l("Logins"), "2fa": _l("Two-factor devices"), "user": _l("Users and rights"),
         "application": _l("Applications"), "staff": _l("Operator staff"), "session": _l("Sessions"),

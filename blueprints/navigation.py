@@ -16,6 +16,8 @@ MEMBER_MENU = (
 )
 STAFF_MENU = (
     ("staff.index", _l("Staff overview"), None),
+    ("staff.applications", _l("Applications"), None),
+    ("staff.companies", _l("Find company"), None),
     ("staff.outages", _l("Outages"), None),
     ("staff.tickets", _l("Support tickets"), None),
 )

@@ -3,6 +3,7 @@ import datetime
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -120,7 +121,7 @@ def confirm_contact():
         if ok:
             session.pop("pending_contact", None)
             profile.change_contact(current_user, pending["email"], pending["mobile"])
-            flash(_("Your contact details are changed. We have told the old address."), "success")
+            flash(_("Your contact details are changed. We sent a notice to your previous e-mail address or mobile number."), "success")
             return redirect(url_for("settings.index"))
         form.code.errors.append(_("The code is not right."))
     return render("settings/confirm.html", form=form, pending=pending, methods=methods,
@@ -146,7 +147,7 @@ def change_password():
 @signed_in
 def end_other_sessions():
     ended = profile.end_other_sessions(current_user, current_token_hash(session))
-    flash(_("Logged out of %(num)d other sessions.", num=ended), "success")
+    flash(ngettext("Logged out of %(num)d other session.", "Logged out of %(num)d other sessions.", ended), "success")
     return redirect(url_for("settings.index"))
 
 

@@ -4,14 +4,18 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from models import Application, Company, SupportTicket
+from models.support import APPLICATION_KINDS, APPLICATION_STATUSES
 from services import outages as outage_service
+from services import staff_access
+from services.applications import ApplicationError, list_applications
 from services.listing import paginate
 
 from .access import staff
+from .forms import ValidCvr
 from .rendering import render
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -24,6 +28,24 @@ class OutageForm(FlaskForm):
     body_en = TextAreaField(_l("Description in English"), validators=[Length(max=2000)])
     area = StringField(_l("Area affected"), validators=[Length(max=120)])
     severity = SelectField(_l("Severity"), choices=(("minor", _l("Minor")), ("major", _l("Major"))))
+
+
+class CompanySearchForm(FlaskForm):
+    class Meta:
+        csrf = False  # a GET search
+
+    cvr = StringField(_l("CVR number"), validators=[DataRequired(_l("Enter the company's CVR number.")), ValidCvr()])
+
+
+class DisableForm(FlaskForm):
+    company_id = HiddenField()
+    reason = StringField(_l("Reason"), validators=[
+        DataRequired(_l("Write why the login is disabled.")), Length(max=200)])
+
+
+class DecisionForm(FlaskForm):
+    decision = HiddenField()
+    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
 
 
 @bp.route("/")
@@ -62,3 +84,99 @@ def tickets():
     query = (SupportTicket.select(SupportTicket, Company).join(Company)
              .order_by(SupportTicket.status == "closed", SupportTicket.updated_at.desc()))
     return render("staff/tickets.html", page=paginate(query, request.args.get("page", 1)))
+
+
+# -- access: applications and orphaned admin logins -----------------------------------
+
+@bp.route("/applications")
+@staff
+def applications():
+    """All applications, newest first, filtered by status and kind."""
+    status = request.args.get("status") if request.args.get("status") in APPLICATION_STATUSES else ""
+    kind = request.args.get("kind") if request.args.get("kind") in APPLICATION_KINDS else ""
+    page = paginate(list_applications(status, kind), request.args.get("page", 1), 25)
+    return render("staff/applications.html", "results", page=page, chosen_status=status, kind=kind,
+                  statuses=APPLICATION_STATUSES, kinds=APPLICATION_KINDS)
+
+
+@bp.route("/applications/<int:application_id>", methods=["GET", "POST"])
+@staff
+def application(application_id):
+    """One application; a waiting one can be approved (recovery) or rejected, with a note."""
+    item = staff_access.get_application(application_id)
+    form = DecisionForm()
+    if form.validate_on_submit():
+        decision, note = form.decision.data, (form.note.data or "").strip()
+        try:
+            if decision == "approve" and item.kind == "recovery":
+                staff_access.approve_recovery(current_user, application_id, note)
+                flash(_("Approved. The old admin logins are disabled and the activation letter is on its way "
+                        "to the company's digital mailbox."), "success")
+                return redirect(url_for("staff.application", application_id=application_id))
+            if decision == "reject" and note:
+                staff_access.reject_application(current_user, application_id, note)
+                flash(_("Rejected. The applicant is told by e-mail."), "success")
+                return redirect(url_for("staff.application", application_id=application_id))
+            if decision == "reject":
+                form.note.errors.append(_("Write why the application is rejected; the applicant is told."))
+            else:
+                flash(_("Choose approve or reject."), "error")
+        except ApplicationError as error:
+            flash(_decision_error(error.reason), "error")
+    company, _customer = staff_access.find_company(item.cvr)
+    return render("staff/application.html", application=item, form=form, company=company,
+                  logins=staff_access.company_logins(company) if company else [],
+                  history=staff_access.history(item))
+
+
+def _decision_error(reason):
+    return {
+        "processed": _("The application has already been processed."),
+        "not_customer": _("No customer company has this CVR number, so there is nothing to approve."),
+        "email_in_use": _("A login with the applicant's e-mail address exists already. Reject the request, "
+                          "or disable that login first."),
+    }.get(reason, _("The application could not be processed."))
+
+
+@bp.route("/companies")
+@staff
+def companies():
+    """Find a company by CVR number: its logins (admins first), their status and last login."""
+    form = CompanySearchForm(request.args)
+    company = customer = None
+    searched = bool(request.args.get("cvr"))
+    if searched and form.validate():
+        company, customer = staff_access.find_company(form.cvr.data)
+    return render("staff/companies.html", "result", form=form, searched=searched, company=company,
+                  customer=customer, logins=staff_access.company_logins(company) if company else [],
+                  applications=staff_access.applications_for_cvr(company.cvr) if company else [],
+                  disable_form=DisableForm())
+
+
+@bp.route("/users/<int:user_id>/disable", methods=["POST"])
+@staff
+def disable_admin(user_id):
+    """Disable an (orphaned) admin login of a company, with a reason; the person and the company are told."""
+    form = DisableForm()
+    company = Company.get_or_none(Company.id == _int(form.company_id.data))
+    if company is None:
+        flash(_("Choose the company again."), "error")
+        return redirect(url_for("staff.companies"))
+    back = redirect(url_for("staff.companies", cvr=company.cvr))
+    if not form.validate_on_submit():
+        flash(" ".join(str(e) for e in form.reason.errors) or _("Write why the login is disabled."), "error")
+        return back
+    if staff_access.disable_admin(current_user, company.id, user_id, form.reason.data.strip()):
+        flash(_("The login is disabled, its sessions are ended, and the person and the company are told."),
+              "success")
+    else:
+        flash(_("That login is already disabled."), "info")
+    return back
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import secrets
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 
 from models import Company, OneTimeCode, User, db, utcnow
@@ -78,8 +78,10 @@ def issue_activation(user_id, channel, company_id=None, actor_id=None):
 
 
 def _activation_link(user):
+    """An absolute link; built from the URL map, so it works in a job (no request there)."""
     base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-    return base.rstrip("/") + url_for("onboarding.activate", username=user.username)
+    path = current_app.url_map.bind("localhost").build("onboarding.activate", {"username": user.username})
+    return base.rstrip("/") + path
 
 
 def _letter(user, company, code, expires):
@@ -127,8 +129,10 @@ def check_activation(username, code):
         audit.record("user.activation_failed", reason="unknown")
         raise ActivationError("invalid")
     if row.expires_at < utcnow():
+        audit.record("user.activation_failed", user=user.id, obj=user, reason="expired")
         raise ActivationError("expired")
     if row.attempts >= MAX_ATTEMPTS:
+        audit.record("user.activation_failed", user=user.id, obj=user, reason="too_many")
         raise ActivationError("too_many")
     if not hmac.compare_digest(row.code_hash, _digest(code or "")):
         row.attempts += 1
@@ -159,3 +163,15 @@ def finish_activation(user):
     with db.atomic():
         User.update(status="active").where(User.id == user.id).execute()
         audit.record("user.activated", user=user.id, obj=user)
+
+
+def cancel_enrolment(user, device_id):
+    """Drop an authenticator the pending user started to add but did not confirm (another method chosen)."""
+    from models import TotpDevice
+
+    with db.atomic():
+        removed = (TotpDevice.delete()
+                   .where(TotpDevice.id == device_id, TotpDevice.user == user.id,
+                          TotpDevice.confirmed == False)  # noqa: E712
+                   .execute())
+        audit.record("user.activation_2fa_restarted", user=user.id, obj=user, removed_devices=removed)

@@ -1,11 +1,14 @@
 """Managing a user's authenticator apps (TOTP devices)."""
 import base64
+import datetime
 import io
 
 import segno
 from werkzeug.exceptions import NotFound
 
-from models import TotpDevice, db
+from peewee import fn
+
+from models import TotpDevice, User, db, utcnow
 
 from . import audit
 from .auth import new_totp_secret, provisioning_uri, second_factor_methods, verify_second_factor
@@ -45,6 +48,9 @@ def confirm_enrolment(user, device, code):
     with db.atomic():
         device.confirmed = True
         device.save()
+        # the code just used must not also open the next login
+        step = pyotp.TOTP(device.secret).timecode(utcnow().replace(tzinfo=datetime.timezone.utc))
+        User.update(last_totp_step=fn.MAX(User.last_totp_step, step + 1)).where(User.id == user.id).execute()
         audit.record("2fa.device_added", user=user.id, obj=device, name=device.name)
     return True
 

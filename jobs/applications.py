@@ -1,0 +1,9 @@
+"""Checking an application for access against the operator's customer records."""
+from . import job
+
+
+@job
+def process_application(application_id):
+    from services.applications import process_access_application
+
+    return process_access_application(application_id)
