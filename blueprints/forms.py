@@ -63,3 +63,11 @@ class ValidCvr:
             raise ValidationError(_l("That is not a valid CVR number. Check the digits.")) from None
         except StdnumError:
             raise ValidationError(_l("Enter the CVR number with 8 digits.")) from None
+
+
+def MaxLength(limit):  # noqa: N802 - reads like the WTForms validators it stands beside
+    """Length(max=…) with a translated message (WTForms has no Danish catalogue)."""
+    from flask_babel import lazy_gettext as _l
+    from wtforms.validators import Length
+
+    return Length(max=limit, message=_l("Use at most %(max)d characters."))

@@ -12,8 +12,15 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_user
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, TelField, TextAreaField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    StringField,
+    TelField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, EqualTo
 
 from extensions import limiter
 from models import TotpDevice, User, utcnow
@@ -24,7 +31,7 @@ from services.sessions import rotate_session
 
 from .access import public
 from .auth import error_text
-from .forms import DanishMobile, ValidCvr, ValidEmail, password_error_text
+from .forms import DanishMobile, MaxLength, ValidCvr, ValidEmail, password_error_text
 from .rendering import render
 
 bp = Blueprint("onboarding", __name__)
@@ -43,11 +50,11 @@ def _activate_limit():
 class ApplicationForm(FlaskForm):
     cvr = StringField(_l("CVR number"), validators=[DataRequired(_l("Enter the company's CVR number.")), ValidCvr()])
     company_name = StringField(_l("Company name"), validators=[
-        DataRequired(_l("Enter the company's name.")), Length(max=120)])
+        DataRequired(_l("Enter the company's name.")), MaxLength(120)])
     admin_name = StringField(_l("Administrator's full name"), validators=[
-        DataRequired(_l("Enter the administrator's name.")), Length(max=120)])
+        DataRequired(_l("Enter the administrator's name.")), MaxLength(120)])
     email = EmailField(_l("Administrator's e-mail"), validators=[
-        DataRequired(_l("Enter the administrator's e-mail address.")), Length(max=200), ValidEmail()])
+        DataRequired(_l("Enter the administrator's e-mail address.")), MaxLength(200), ValidEmail()])
     mobile = TelField(_l("Administrator's mobile number"), validators=[
         DataRequired(_l("Enter the administrator's mobile number.")), DanishMobile()])
     terms = BooleanField(_l("I accept the terms of use of Selvbetjening and may act on behalf of the company."),
@@ -56,20 +63,20 @@ class ApplicationForm(FlaskForm):
 
 class RecoveryForm(ApplicationForm):
     admin_name = StringField(_l("New administrator's full name"), validators=[
-        DataRequired(_l("Enter the administrator's name.")), Length(max=120)])
+        DataRequired(_l("Enter the administrator's name.")), MaxLength(120)])
     email = EmailField(_l("New administrator's e-mail"), validators=[
-        DataRequired(_l("Enter the administrator's e-mail address.")), Length(max=200), ValidEmail()])
+        DataRequired(_l("Enter the administrator's e-mail address.")), MaxLength(200), ValidEmail()])
     mobile = TelField(_l("New administrator's mobile number"), validators=[
         DataRequired(_l("Enter the administrator's mobile number.")), DanishMobile()])
     reason = TextAreaField(_l("What has happened?"), validators=[
-        DataRequired(_l("Tell us what has happened to the current administrator.")), Length(max=2000)])
+        DataRequired(_l("Tell us what has happened to the current administrator.")), MaxLength(2000)])
 
 
 class ActivationForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(_l("Enter the username from the letter.")),
-                                                        Length(max=40)])
+                                                        MaxLength(40)])
     code = StringField(_l("Activation code"), validators=[
-        DataRequired(_l("Enter the activation code from the letter.")), Length(max=40)])
+        DataRequired(_l("Enter the activation code from the letter.")), MaxLength(40)])
 
 
 class PasswordForm(FlaskForm):

@@ -3,12 +3,12 @@ import datetime
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
 from models import TotpDevice, User, WebSession, utcnow
 from services import audit, profile, two_factor
@@ -18,7 +18,7 @@ from services.sessions import current_token_hash
 
 from .access import public, signed_in
 from .auth import error_text, safe_next
-from .forms import DanishMobile, ValidEmail, password_error_text
+from .forms import DanishMobile, MaxLength, ValidEmail, password_error_text
 from .rendering import render
 
 CONFIRM_TTL = datetime.timedelta(minutes=10)
@@ -28,7 +28,7 @@ bp = Blueprint("settings", __name__, url_prefix="/settings")
 
 class DeviceForm(FlaskForm):
     name = StringField(_l("Name of the device"), default="Authenticator",
-                       validators=[DataRequired(_l("Give the device a name.")), Length(max=60)])
+                       validators=[DataRequired(_l("Give the device a name.")), MaxLength(60)])
 
 
 class ConfirmForm(FlaskForm):
@@ -36,7 +36,7 @@ class ConfirmForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(_l("Write your name.")), Length(max=100)])
+    name = StringField(_l("Name"), validators=[DataRequired(_l("Write your name.")), MaxLength(100)])
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), ValidEmail()])
     mobile = StringField(_l("Mobile number"), validators=[DataRequired(_l("Enter your mobile number.")), DanishMobile()])
 

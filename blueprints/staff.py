@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from models import Application, Company, SupportTicket
 from models.support import APPLICATION_KINDS, APPLICATION_STATUSES
@@ -15,18 +15,18 @@ from services.applications import ApplicationError, list_applications
 from services.listing import paginate
 
 from .access import staff
-from .forms import ValidCvr
+from .forms import MaxLength, ValidCvr
 from .rendering import render
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
 
 class OutageForm(FlaskForm):
-    title_da = StringField(_l("Title in Danish"), validators=[DataRequired(_l("Write a title.")), Length(max=120)])
-    title_en = StringField(_l("Title in English"), validators=[DataRequired(_l("Write a title.")), Length(max=120)])
-    body_da = TextAreaField(_l("Description in Danish"), validators=[Length(max=2000)])
-    body_en = TextAreaField(_l("Description in English"), validators=[Length(max=2000)])
-    area = StringField(_l("Area affected"), validators=[Length(max=120)])
+    title_da = StringField(_l("Title in Danish"), validators=[DataRequired(_l("Write a title.")), MaxLength(120)])
+    title_en = StringField(_l("Title in English"), validators=[DataRequired(_l("Write a title.")), MaxLength(120)])
+    body_da = TextAreaField(_l("Description in Danish"), validators=[MaxLength(2000)])
+    body_en = TextAreaField(_l("Description in English"), validators=[MaxLength(2000)])
+    area = StringField(_l("Area affected"), validators=[MaxLength(120)])
     severity = SelectField(_l("Severity"), choices=(("minor", _l("Minor")), ("major", _l("Major"))))
 
 
@@ -40,12 +40,12 @@ class CompanySearchForm(FlaskForm):
 class DisableForm(FlaskForm):
     company_id = HiddenField()
     reason = StringField(_l("Reason"), validators=[
-        DataRequired(_l("Write why the login is disabled.")), Length(max=200)])
+        DataRequired(_l("Write why the login is disabled.")), MaxLength(200)])
 
 
 class DecisionForm(FlaskForm):
     decision = HiddenField()
-    note = TextAreaField(_l("Note"), validators=[Length(max=1000)])
+    note = TextAreaField(_l("Note"), validators=[MaxLength(1000)])
 
 
 @bp.route("/")

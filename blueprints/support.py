@@ -4,12 +4,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
 from services import support as tickets
 from services.listing import paginate
 
 from .access import member
+from .forms import MaxLength
 from .rendering import render
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -19,13 +20,13 @@ CATEGORIES = (("subscription", _l("Subscription")), ("invoice", _l("Invoice")), 
 
 
 class TicketForm(FlaskForm):
-    subject = StringField(_l("Subject"), validators=[DataRequired(_l("Write a subject.")), Length(max=120)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(_l("Write a subject.")), MaxLength(120)])
     category = SelectField(_l("Category"), choices=CATEGORIES)
-    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write your message.")), Length(max=5000)])
+    body = TextAreaField(_l("Message"), validators=[DataRequired(_l("Write your message.")), MaxLength(5000)])
 
 
 class ReplyForm(FlaskForm):
-    body = TextAreaField(_l("Reply"), validators=[DataRequired(_l("Write your message.")), Length(max=5000)])
+    body = TextAreaField(_l("Reply"), validators=[DataRequired(_l("Write your message.")), MaxLength(5000)])
 
 
 @bp.route("/")
