@@ -66,7 +66,7 @@ def orders():
         status = "open"
         query = query.where(Order.status.in_(("received", "in_progress")))
     page = paginate(query.order_by(Order.created_at.desc()), request.args.get("page", 1))
-    return render("areas/orders.html", "rows", page=page, status=status)
+    return render("areas/orders.html", "rows", page=page, which=status)
 
 
 @bp.route("/numbers")

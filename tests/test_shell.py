@@ -159,3 +159,10 @@ def test_money_dates_and_numbers_follow_the_locale(app):
             assert filters["number"](1234567) == "1,234,567"
     assert vat_of(10) == 3 and vat_of(2) == 1 and vat_of(100) == 25
     assert filters["phone"]("+4520000001") == "20 00 00 01"
+
+
+def test_every_menu_page_answers_200_for_the_admin(admin):
+    for path in ("/", "/subscriptions", "/accounts", "/invoices", "/orders", "/orders?status=done",
+                 "/numbers", "/products", "/users", "/users/new", "/users/audit", "/support/", "/support/new",
+                 "/settings/"):
+        assert admin.get(path).status_code == 200, path

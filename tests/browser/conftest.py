@@ -9,6 +9,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -52,7 +53,8 @@ def _compile_catalogues():
 def server_url(demo_db_file, tmp_path_factory):
     """A real server process (gunicorn, as in the Procfile) on a private copy of the demo data."""
     _compile_catalogues()
-    work = tmp_path_factory.mktemp("browser-server")
+    # Not under pytest's basetemp: parallel pytest runs prune old basetemps while we run.
+    work = Path(tempfile.mkdtemp(prefix="selvbetjening-browser-"))
     db_path = work / "browser.db"
     shutil.copy(demo_db_file, db_path)
     port = _free_port()
@@ -69,8 +71,8 @@ def server_url(demo_db_file, tmp_path_factory):
     env.pop("SMTP_HOST", None)
     log = open(work / "server.log", "wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4",
-         "--bind", f"127.0.0.1:{port}", "wsgi:app"],
+        [sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "4", "--no-control-socket",
+         "--access-logfile", "-", "--bind", f"127.0.0.1:{port}", "wsgi:app"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -97,6 +99,7 @@ def server_url(demo_db_file, tmp_path_factory):
         proc.kill()
         proc.wait()
     log.close()
+    shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -110,6 +113,15 @@ def artifacts():
     return ARTIFACTS
 
 
+def new_context(browser, **options):
+    """A browser context with short timeouts: a broken page fails fast instead of hanging."""
+    options.setdefault("locale", "da-DK")
+    context = browser.new_context(**options)
+    context.set_default_timeout(10_000)
+    context.set_default_navigation_timeout(15_000)
+    return context
+
+
 # --- logging in -----------------------------------------------------------------------
 
 _last_step = {}
@@ -117,16 +129,20 @@ _last_step = {}
 
 def totp_code(email):
     """A TOTP code for a step this user has not used yet. The server accepts each step
-    once per user, and the steps now-1 .. now+1; wait for the clock when all are spent."""
+    once per user, and the steps now-1 .. now+1: that is three logins per 30 s (the
+    previous step only early in the current one, so it is still valid when the request
+    arrives); wait for the clock when all are spent."""
     totp = pyotp.TOTP(DEMO_TOTP)
     while True:
         now = datetime.datetime.now(datetime.timezone.utc)
         current = totp.timecode(now)
-        step = max(current, _last_step.get(email, -1) + 1)
+        into_step = now.timestamp() % totp.interval
+        earliest = current - 1 if into_step < totp.interval - 8 else current
+        step = max(earliest, _last_step.get(email, -10) + 1)
         if step <= current + 1:
             _last_step[email] = step
             return totp.at(now + datetime.timedelta(seconds=(step - current) * totp.interval))
-        time.sleep(1)
+        time.sleep(0.5)
 
 
 def login(page, base, email, password=DEMO_PASSWORD):
@@ -134,10 +150,10 @@ def login(page, base, email, password=DEMO_PASSWORD):
     page.goto(f"{base}/login")
     page.fill("#email", email)
     page.fill("#password", password)
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/login/verify"))
     page.fill("#code", totp_code(email))
-    page.click("form button[type=submit] >> nth=0")
+    page.click("main form button[type=submit] >> nth=0")
     page.wait_for_url(lambda url: "/login" not in url)
 
 
@@ -145,7 +161,7 @@ def login_employee(page, base, mobile="20000001"):
     """Employees: mobile number, then the code sent by SMS (read in the demo outbox)."""
     page.goto(f"{base}/login/mobile")
     page.fill("#mobile", mobile)
-    page.click("form button[type=submit]")
+    page.click("main form button[type=submit]")
     page.wait_for_url(re.compile(r"/login/verify"))
     code = None
     outbox = page.context.new_page()
@@ -161,20 +177,20 @@ def login_employee(page, base, mobile="20000001"):
     outbox.close()
     assert code, "no SMS code in /dev/outbox"
     page.fill("#code", code)
-    page.click("form button[type=submit] >> nth=0")
+    page.click("main form button[type=submit] >> nth=0")
     page.wait_for_url(re.compile(r"/me"))
 
 
 @pytest.fixture(scope="session")
-def signed_in_states(server_url, browser, tmp_path_factory):
+def signed_in_states(server_url, browser):
     """Storage states (cookies) of one login per role, made once and shared by the
     page checks: admin, staff, employee."""
-    folder = tmp_path_factory.mktemp("states")
+    folder = Path(tempfile.mkdtemp(prefix="selvbetjening-states-"))
     states = {}
 
     def get(role):
         if role not in states:
-            context = browser.new_context(viewport=DESKTOP)
+            context = new_context(browser, viewport=DESKTOP)
             page = context.new_page()
             if role == "employee":
                 login_employee(page, server_url)
