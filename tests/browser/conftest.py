@@ -207,18 +207,27 @@ def signed_in_states(server_url, browser):
 
 # --- checks ---------------------------------------------------------------------------
 
-def axe_check(page, name):
-    """axe-core on the page as it is now; fail with a readable list of the violations."""
+def axe_violations(page, name):
+    """axe-core on the page as it is now: a readable line list of what it found."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
-    if results.violations_count:
-        lines = [f"axe: {results.violations_count} violation(s) on {name} ({page.url}):"]
-        for v in results.response["violations"]:
-            lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
-            for node in v["nodes"][:8]:
-                lines.append(f"    {', '.join(map(str, node['target']))}: {node.get('failureSummary', '').splitlines()[-1:]}")
-                lines.append(f"      {node['html'][:200]}")
+    if not results.violations_count:
+        return []
+    lines = [f"axe: {results.violations_count} violation(s) on {name} ({page.url}):"]
+    for v in results.response["violations"]:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
+        for node in v["nodes"][:8]:
+            summary = (node.get("failureSummary") or "").splitlines()
+            lines.append(f"    {', '.join(map(str, node['target']))}: {' '.join(summary[1:3]).strip()}")
+            lines.append(f"      {node['html'][:200]}")
+    return lines
+
+
+def axe_check(page, name):
+    """Fail with the readable list when axe finds anything."""
+    lines = axe_violations(page, name)
+    if lines:
         pytest.fail("\n".join(lines), pytrace=False)
 
 
@@ -235,12 +244,20 @@ def shot(page, artifacts, name, full_page=True):
     page.screenshot(path=str(artifacts / f"{name}.png"), full_page=full_page)
 
 
-def no_horizontal_overflow(page, width):
+def overflow_problems(page, width):
+    """Nothing may make the page scroll sideways: [] or a line naming the culprits."""
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    if scroll > width:
-        culprits = page.evaluate(
-            """(w) => Array.from(document.querySelectorAll('body *'))
-                 .filter(e => e.getBoundingClientRect().right > w + 1)
-                 .slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
-                                   + ' right=' + Math.round(e.getBoundingClientRect().right))""", width)
-        pytest.fail(f"{page.url}: scrollWidth {scroll} > {width}; too wide: {culprits}", pytrace=False)
+    if scroll <= width:
+        return []
+    culprits = page.evaluate(
+        """(w) => Array.from(document.querySelectorAll('body *'))
+             .filter(e => e.getBoundingClientRect().right > w + 1)
+             .slice(0, 8).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                               + ' right=' + Math.round(e.getBoundingClientRect().right))""", width)
+    return [f"{page.url}: scrollWidth {scroll} > {width}; too wide: {culprits}"]
+
+
+def no_horizontal_overflow(page, width):
+    problems = overflow_problems(page, width)
+    if problems:
+        pytest.fail(problems[0], pytrace=False)
