@@ -26,7 +26,8 @@ class OutageForm(FlaskForm):
     title_en = StringField(_l("Title in English"), validators=[DataRequired(_l("Write a title.")), MaxLength(120)])
     body_da = TextAreaField(_l("Description in Danish"), validators=[MaxLength(2000)])
     body_en = TextAreaField(_l("Description in English"), validators=[MaxLength(2000)])
-    area = StringField(_l("Area affected"), validators=[MaxLength(120)])
+    area_da = StringField(_l("Area affected, in Danish"), validators=[MaxLength(120)])
+    area_en = StringField(_l("Area affected, in English"), validators=[MaxLength(120)])
     severity = SelectField(_l("Severity"), choices=(("minor", _l("Minor")), ("major", _l("Major"))))
 
 
@@ -62,7 +63,8 @@ def outages():
     form = OutageForm()
     if form.validate_on_submit():
         outage_service.create_outage(current_user, form.title_da.data, form.title_en.data, form.body_da.data,
-                                     form.body_en.data, form.area.data, form.severity.data)
+                                     form.body_en.data, form.area_da.data, form.area_en.data,
+                                     form.severity.data)
         flash(_("The outage is published on every customer's front page."), "success")
         return redirect(url_for("staff.outages"))
     return render("staff/outages.html", form=form, outages=outage_service.list_outages())

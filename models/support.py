@@ -56,10 +56,15 @@ class Outage(TimestampedModel):
     title_en = CharField()
     body_da = TextField(default="")
     body_en = TextField(default="")
-    area = CharField(default="")
+    area_da = CharField(default="")
+    area_en = CharField(default="")
     severity = CharField(max_length=16, default="minor")  # minor, major
     starts_at = DateTimeField()
     ends_at = DateTimeField(null=True)
 
     class Meta:
         indexes = ((("ends_at", "starts_at"), False),)
+
+    def text(self, name, language):
+        """title, body or area in the reader's language (Danish when English is empty)."""
+        return getattr(self, f"{name}_{language}", "") or getattr(self, f"{name}_da")

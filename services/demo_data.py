@@ -847,7 +847,7 @@ def _create_support(ctx):
         "Greater Copenhagen", body_da="Vi arbejder på at udbedre en fejl, der giver langsom "
         "eller afbrudt mobildata. Opkald og SMS virker normalt.", body_en="We are fixing a "
         "fault that makes mobile data slow or interrupted. Calls and SMS work normally.",
-        area="Mobil data, Region Hovedstaden", severity="major",
+        area_da="Mobil data, Region Hovedstaden", area_en="Mobile data, Capital Region", severity="major",
         starts_at=ctx.now - datetime.timedelta(hours=2), ends_at=None,
         created_at=ctx.now - datetime.timedelta(hours=2))
     yesterday = ctx.today - datetime.timedelta(days=1)
@@ -855,7 +855,7 @@ def _create_support(ctx):
         title_da="Planlagt vedligehold af fastnet", title_en="Planned landline maintenance",
         body_da="Fastnettelefoni i Aarhus-området kunne være utilgængelig i korte perioder.",
         body_en="Landline telephony in the Aarhus area could be unavailable for short periods.",
-        area="Fastnet, Østjylland", severity="minor", starts_at=_at(yesterday, 1),
+        area_da="Fastnet, Østjylland", area_en="Landline, East Jutland", severity="minor", starts_at=_at(yesterday, 1),
         ends_at=_at(yesterday, 5), created_at=_at(yesterday - datetime.timedelta(days=5), 9))
     ctx.count("outages", 2)
 

@@ -43,4 +43,4 @@ def template_filters():
 
 
 def template_globals():
-    return {"current_locale": lambda: str(get_locale())}
+    return {"current_locale": lambda: get_locale().language}

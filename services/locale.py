@@ -3,9 +3,20 @@ from flask import current_app, has_request_context, request
 from flask_login import current_user
 
 COOKIE = "lang"
+# The language decides the catalogue; the region decides dates and numbers. English
+# users of a Danish operator get British conventions (day first, 24-hour clock).
+REGIONAL = {"da": "da_DK", "en": "en_GB"}
+
+
+def regional(language):
+    return REGIONAL.get(language or "da", "da_DK")
 
 
 def select_locale():
+    return regional(_select_language())
+
+
+def _select_language():
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():
         return current_app.config["BABEL_DEFAULT_LOCALE"]

@@ -16,5 +16,7 @@ def queue_message(channel, recipient, body, subject="", user=None, company=None)
 
 def in_locale(locale, render):
     """Render text in the recipient's language (None: Danish)."""
-    with force_locale(locale or "da"):
+    from .locale import regional
+
+    with force_locale(regional(locale)):
         return render()

@@ -8,10 +8,10 @@ def list_outages(limit=50):
     return list(Outage.select().order_by(Outage.ends_at.is_null(False), Outage.starts_at.desc()).limit(limit))
 
 
-def create_outage(staff_user, title_da, title_en, body_da, body_en, area, severity):
+def create_outage(staff_user, title_da, title_en, body_da, body_en, area_da, area_en, severity):
     with db.atomic():
         outage = Outage.create(title_da=title_da, title_en=title_en, body_da=body_da, body_en=body_en,
-                               area=area, severity=severity, starts_at=utcnow())
+                               area_da=area_da, area_en=area_en, severity=severity, starts_at=utcnow())
         audit.record("outage.create", user=staff_user.id, obj=outage)
     return outage
 

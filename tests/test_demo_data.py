@@ -344,7 +344,7 @@ def test_support_and_outages(summary):
 
     current = Outage.get(Outage.ends_at.is_null())
     assert current.severity == "major" and current.title_da and current.title_en
-    assert current.body_da and current.body_en and current.area
+    assert current.body_da and current.body_en and current.area_da and current.area_en
     past = Outage.get(Outage.ends_at.is_null(False))
     assert past.ends_at.date() == TODAY - datetime.timedelta(days=1)
 

@@ -183,3 +183,28 @@ def test_approving_with_an_email_in_use_changes_nothing(staff, client, ctx):
     assert Application.get_by_id(application.id).status == "received"
     assert User.get(User.email == ORPHAN).status == "active"
     assert not audited("staff.approve_application").exists()
+
+
+def test_staff_publish_an_outage_in_both_languages_and_end_it(staff_client, admin, ctx):
+    from models import AuditEvent, Outage
+
+    response = staff_client.post("/staff/outages", data={
+        "title_da": "Nedbrud på 5G", "title_en": "5G down", "body_da": "Vi arbejder på det.",
+        "body_en": "We are on it.", "area_da": "Fyn", "area_en": "Funen", "severity": "major"})
+    assert response.status_code == 302
+    outage = Outage.get(Outage.title_da == "Nedbrud på 5G")
+    assert "Nedbrud på 5G" in admin.get("/").get_data(as_text=True)
+    admin.post("/settings/language", data={"language": "en", "next": "/"})
+    english = admin.get("/").get_data(as_text=True)
+    assert "5G down" in english and "Funen" in english
+    staff_client.post(f"/staff/outages/{outage.id}/end")
+    assert "5G down" not in admin.get("/").get_data(as_text=True)
+    assert AuditEvent.select().where(AuditEvent.action == "outage.end").exists()
+
+
+def test_outage_needs_titles(staff_client, ctx):
+    from models import Outage
+
+    before = Outage.select().count()
+    assert staff_client.post("/staff/outages", data={"title_da": "", "title_en": "", "severity": "minor"}).status_code == 200
+    assert Outage.select().count() == before
