@@ -1,16 +1,17 @@
 """The operator's staff area: applications, outages and tickets across customers."""
-from flask import Blueprint, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from models import Application, Company, SupportTicket
 from models.support import APPLICATION_KINDS, APPLICATION_STATUSES
 from services import outages as outage_service
 from services import staff_access
+from services import support as support_service
 from services.applications import ApplicationError, list_applications
 from services.listing import paginate
 
@@ -28,7 +29,7 @@ class OutageForm(FlaskForm):
     body_en = TextAreaField(_l("Description in English"), validators=[MaxLength(2000)])
     area_da = StringField(_l("Area affected, in Danish"), validators=[MaxLength(120)])
     area_en = StringField(_l("Area affected, in English"), validators=[MaxLength(120)])
-    severity = SelectField(_l("Severity"), choices=(("minor", _l("Minor")), ("major", _l("Major"))))
+    severity = SelectField(_l("Severity"), choices=[SelectChoice("minor", _l("Minor")), SelectChoice("major", _l("Major"))])
 
 
 class CompanySearchForm(FlaskForm):
@@ -83,9 +84,32 @@ def end_outage(outage_id):
 @bp.route("/tickets")
 @staff
 def tickets():
+    status = request.args.get("status", "")
     query = (SupportTicket.select(SupportTicket, Company).join(Company)
              .order_by(SupportTicket.status == "closed", SupportTicket.updated_at.desc()))
-    return render("staff/tickets.html", page=paginate(query, request.args.get("page", 1)))
+    if status in ("open", "waiting", "closed"):
+        query = query.where(SupportTicket.status == status)
+    return render("staff/tickets.html", page=paginate(query, request.args.get("page", 1)), chosen_status=status)
+
+
+class AnswerForm(FlaskForm):
+    body = TextAreaField(_l("Answer to the customer"), validators=[MaxLength(5000)])
+    status = SelectField(_l("Status"), choices=[SelectChoice("waiting", _l("Waiting for the customer")),
+                                                 SelectChoice("open", _l("Open")), SelectChoice("closed", _l("Closed"))])
+
+
+@bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
+@staff
+def ticket(ticket_id):
+    item = support_service.staff_ticket(ticket_id)
+    if item is None:
+        abort(404)
+    form = AnswerForm(status="waiting" if item.status == "open" else item.status)
+    if form.validate_on_submit():
+        support_service.staff_answer(current_user, item.id, form.body.data or "", form.status.data)
+        flash(_("The ticket is updated."), "success")
+        return redirect(url_for("staff.ticket", ticket_id=item.id))
+    return render("staff/ticket.html", ticket=item, messages=support_service.messages_of(item), form=form)
 
 
 # -- access: applications and orphaned admin logins -----------------------------------

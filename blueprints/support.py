@@ -3,7 +3,7 @@ from flask import Blueprint, flash, g, redirect, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
 from services import support as tickets
@@ -15,8 +15,9 @@ from .rendering import render
 
 bp = Blueprint("support", __name__, url_prefix="/support")
 
-CATEGORIES = (("subscription", _l("Subscription")), ("invoice", _l("Invoice")), ("sim", _l("SIM card")),
-              ("technical", _l("Technical fault")), ("other", _l("Other")))
+CATEGORIES = [SelectChoice("subscription", _l("Subscription")), SelectChoice("invoice", _l("Invoice")),
+              SelectChoice("sim", _l("SIM card")), SelectChoice("technical", _l("Technical fault")),
+              SelectChoice("other", _l("Other"))]
 
 
 class TicketForm(FlaskForm):

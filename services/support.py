@@ -42,3 +42,42 @@ def reply(scope, ticket, body):
         ticket.updated_at = utcnow()
         ticket.save()
         audit.record_for_scope(scope, "ticket.reply", obj=ticket)
+
+
+def staff_answer(staff_user, ticket_id, body, status):
+    """Operator support answers a ticket and sets its status; the customer is told by e-mail."""
+    from flask_babel import gettext as _
+
+    from models import User
+
+    from .messages import in_locale, queue_message
+
+    if status not in ("open", "waiting", "closed"):
+        raise ValueError("status")
+    with db.atomic():
+        ticket = SupportTicket.get_or_none(SupportTicket.id == ticket_id)
+        if ticket is None:
+            return None
+        if body.strip():
+            TicketMessage.create(ticket=ticket, author=staff_user.id, from_staff=True, body=body.strip())
+        ticket.status = status
+        ticket.updated_at = utcnow()
+        ticket.save()
+        audit.record("ticket.staff_answer", user=staff_user.id, customer=ticket.customer_id,
+                     company=ticket.company_id, obj=ticket, status=status, answered=bool(body.strip()))
+    creator = User.get_or_none(User.id == ticket.created_by_id) if ticket.created_by_id else None
+    if creator is not None and body.strip():
+        subject = in_locale(creator.locale, lambda: _("Answer on support ticket %(number)s", number=ticket.number))
+        text = in_locale(creator.locale, lambda: _(
+            "Operator support has answered your support ticket %(number)s “%(subject)s”. "
+            "Read the answer in Selvbetjening under Support.", number=ticket.number, subject=ticket.subject))
+        queue_message("email", creator.email, text, subject=subject, user=creator.id, company=ticket.company_id)
+    return ticket
+
+
+def staff_ticket(ticket_id):
+    """Any customer's ticket, for operator staff only (the route is staff-only)."""
+    from models import Company
+
+    return (SupportTicket.select(SupportTicket, Company).join(Company)
+            .where(SupportTicket.id == ticket_id).first())

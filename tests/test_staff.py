@@ -208,3 +208,31 @@ def test_outage_needs_titles(staff_client, ctx):
     before = Outage.select().count()
     assert staff_client.post("/staff/outages", data={"title_da": "", "title_en": "", "severity": "minor"}).status_code == 200
     assert Outage.select().count() == before
+
+
+def test_staff_answer_a_ticket_and_the_customer_is_told(staff_client, admin, ctx):
+    from models import AuditEvent, Company, OutboxMessage, SupportTicket, TicketMessage
+
+    ticket = (SupportTicket.select().join(Company).where(Company.cvr == "12345674",
+                                                          SupportTicket.status == "open").first())
+    page = staff_client.get(f"/staff/tickets/{ticket.id}").get_data(as_text=True)
+    assert ticket.subject in page
+    response = staff_client.post(f"/staff/tickets/{ticket.id}", data={"body": "Vi har rettet fejlen.",
+                                                                       "status": "waiting"})
+    assert response.status_code == 302
+    assert SupportTicket.get_by_id(ticket.id).status == "waiting"
+    assert TicketMessage.select().where(TicketMessage.ticket == ticket.id, TicketMessage.from_staff == True).exists()  # noqa: E712
+    assert AuditEvent.select().where(AuditEvent.action == "ticket.staff_answer").exists()
+    if ticket.created_by_id:
+        assert OutboxMessage.select().where(OutboxMessage.subject.contains(ticket.number)).exists()
+    detail = admin.get(f"/support/{ticket.id}").get_data(as_text=True)
+    assert "Vi har rettet fejlen." in detail
+
+
+def test_staff_ticket_bad_status_and_missing_ticket(staff_client, ctx):
+    from models import SupportTicket
+
+    ticket = SupportTicket.select().first()
+    assert staff_client.post(f"/staff/tickets/{ticket.id}", data={"body": "x", "status": "bogus"}).status_code == 200
+    assert SupportTicket.get_by_id(ticket.id).status == ticket.status
+    assert staff_client.get("/staff/tickets/999999").status_code == 404
