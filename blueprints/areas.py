@@ -2,9 +2,13 @@
 numbers and products. Read views for now; the actions come with their services."""
 from flask import Blueprint, g, request
 
-from models import (Account, CallFlowStep, Invoice, Order, PersonalNumber, PhoneSystem,
-                    PortingRequest)
+from models import (
+    Account,
+    Invoice,
+    Order,
+)
 from services import subscriptions as subs
+from services import telephony
 from services.listing import paginate
 
 from .access import member
@@ -44,8 +48,7 @@ def accounts():
 @member("accounts")
 def account(account_id):
     item = subs.get_account(g.scope, account_id)
-    count = g.scope.subscriptions().where(subs.Subscription.account == item.id).count()
-    return render("areas/account.html", item=item, subscription_count=count)
+    return render("areas/account.html", item=item, subscription_count=subs.count_on_account(g.scope, item))
 
 
 @bp.route("/invoices")
@@ -72,32 +75,12 @@ def orders():
 @bp.route("/numbers")
 @member("numbers")
 def numbers():
-    s = g.scope
-    porting = (PortingRequest.select()
-               .where(PortingRequest.customer == s.customer_id, PortingRequest.company.in_(s.company_ids))
-               .order_by(PortingRequest.created_at.desc()))
-    if s.limited:
-        porting = porting.where(PortingRequest.account.in_(s.account_ids))
-    return render("areas/numbers.html", porting=list(porting), systems=_phone_systems())
-
-
-def _phone_systems():
-    s = g.scope
-    systems = list(PhoneSystem.select().where(PhoneSystem.customer == s.customer_id,
-                                              PhoneSystem.company.in_(s.company_ids)))
-    steps = (CallFlowStep.select().where(CallFlowStep.phone_system.in_([p.id for p in systems]))
-             .order_by(CallFlowStep.position)) if systems else []
-    by_system = {}
-    for step in steps:
-        by_system.setdefault(step.phone_system_id, []).append(step)
-    return [(p, by_system.get(p.id, [])) for p in systems]
+    return render("areas/numbers.html", porting=telephony.porting_requests(g.scope),
+                  systems=telephony.phone_systems_with_flow(g.scope))
 
 
 @bp.route("/products")
 @member("products")
 def products():
-    s = g.scope
-    personal = (PersonalNumber.select()
-                .where(PersonalNumber.customer == s.customer_id, PersonalNumber.company.in_(s.company_ids))
-                .order_by(PersonalNumber.number))
-    return render("areas/products.html", systems=_phone_systems(), personal=list(personal))
+    return render("areas/products.html", systems=telephony.phone_systems_with_flow(g.scope),
+                  personal=telephony.personal_numbers(g.scope))

@@ -26,11 +26,36 @@ from peewee import chunked
 from stdnum import ean, luhn
 from stdnum.dk import cvr
 
-from models import (AddOn, Account, CallFlowStep, Company, CreditNote, Customer, Invoice,
-                    InvoiceLine, Membership, MembershipAccount, Order, Outage, PersonalNumber,
-                    PhoneSystem, Plan, PortingRequest, SimCard, Subscription, SubscriptionAddOn,
-                    SupportTicket, TicketMessage, TotpDevice, UsageRecord, User, UserProfile,
-                    VacationReply, db, utcnow)
+from models import (
+    Account,
+    AddOn,
+    CallFlowStep,
+    Company,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Membership,
+    MembershipAccount,
+    Order,
+    Outage,
+    PersonalNumber,
+    PhoneSystem,
+    Plan,
+    PortingRequest,
+    SimCard,
+    Subscription,
+    SubscriptionAddOn,
+    SupportTicket,
+    TicketMessage,
+    TotpDevice,
+    UsageRecord,
+    User,
+    UserProfile,
+    VacationReply,
+    db,
+    utcnow,
+)
 from services.passwords import hash_password
 from services.rights import FUNCTIONS
 

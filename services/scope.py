@@ -8,8 +8,20 @@ from dataclasses import dataclass
 
 from werkzeug.exceptions import Forbidden, NotFound
 
-from models import (Account, Company, Invoice, Membership, MembershipAccount, Order,
-                    Plan, Subscription, SupportTicket)
+from models import (
+    Account,
+    Company,
+    Invoice,
+    Membership,
+    MembershipAccount,
+    Order,
+    PersonalNumber,
+    PhoneSystem,
+    Plan,
+    PortingRequest,
+    Subscription,
+    SupportTicket,
+)
 
 from .rights import effective_functions
 
@@ -75,6 +87,22 @@ class Scope:
         if self.account_ids is not None:
             query = query.where(Order.account.in_(self.account_ids))
         return query
+
+    def porting_requests(self):
+        query = PortingRequest.select().where(PortingRequest.customer == self.customer_id,
+                                              PortingRequest.company.in_(self.company_ids))
+        if self.account_ids is not None:
+            query = query.where(PortingRequest.account.in_(self.account_ids))
+        return query
+
+    def phone_systems(self):
+        """Company-wide products: limited users see them when they hold the function."""
+        return PhoneSystem.select().where(PhoneSystem.customer == self.customer_id,
+                                          PhoneSystem.company.in_(self.company_ids))
+
+    def personal_numbers(self):
+        return PersonalNumber.select().where(PersonalNumber.customer == self.customer_id,
+                                             PersonalNumber.company.in_(self.company_ids))
 
     def tickets(self):
         """Support tickets belong to a company, not an account: limited users see them too."""

@@ -12,8 +12,14 @@ from models import Application, AuditEvent, Company, Customer, Membership, User,
 
 from . import audit
 from .activation import issue_activation
-from .applications import (RECOVERED, REJECTED_BY_STAFF, ApplicationError, create_pending_admin,
-                           decide, lock_company)
+from .applications import (
+    RECOVERED,
+    REJECTED_BY_STAFF,
+    ApplicationError,
+    create_pending_admin,
+    decide,
+    lock_company,
+)
 from .messages import in_locale, queue_message
 from .sessions import end_user_sessions
 

@@ -1,5 +1,13 @@
 """Reading subscriptions within a scope (the changes come with the subscription services)."""
-from models import Account, SimCard, Subscription, SubscriptionAddOn, UsageRecord, AddOn, utcnow
+from models import (
+    Account,
+    AddOn,
+    SimCard,
+    Subscription,
+    SubscriptionAddOn,
+    UsageRecord,
+    utcnow,
+)
 from models.catalogue import KINDS
 from models.subscriptions import STATUSES
 
@@ -68,3 +76,7 @@ def list_accounts(scope, q="", page=1):
 
 def get_account(scope, account_id):
     return scope.get(scope.accounts(), Account, account_id)
+
+
+def count_on_account(scope, account):
+    return scope.subscriptions().where(Subscription.account == account.id).count()

@@ -4,14 +4,18 @@ import datetime
 import io
 
 import segno
-from werkzeug.exceptions import NotFound
-
 from peewee import fn
+from werkzeug.exceptions import NotFound
 
 from models import TotpDevice, User, db, utcnow
 
 from . import audit
-from .auth import new_totp_secret, provisioning_uri, second_factor_methods, verify_second_factor
+from .auth import (
+    new_totp_secret,
+    provisioning_uri,
+    second_factor_methods,
+    verify_second_factor,
+)
 
 
 def start_enrolment(user, name):

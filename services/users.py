@@ -151,7 +151,9 @@ def email_in_use(email):
 
 def clean_details(name, email, mobile):
     """Normalised (name, email, mobile) or UserError naming the field."""
-    from blueprints.forms import danish_number  # the shared validator, also used by the forms
+    from blueprints.forms import (
+        danish_number,  # the shared validator, also used by the forms
+    )
 
     name = " ".join((name or "").split())
     if not name:

@@ -91,39 +91,22 @@ def login_with_totp(client, email, password=DEMO_PASSWORD, at_offset=0):
     return client.post("/login/verify", data={"code": code, "method": "totp"})
 
 
-@pytest.fixture
-def admin(app):
-    c = app.test_client()
-    sign_in(c, "admin@demo.dk")
-    return c
+def _signed_in_fixture(email, doc):
+    @pytest.fixture
+    def fixture(app):
+        client = app.test_client()
+        sign_in(client, email)
+        return client
+
+    fixture.__doc__ = doc
+    return fixture
 
 
-@pytest.fixture
-def limited(app):
-    c = app.test_client()
-    sign_in(c, "begraenset@demo.dk")
-    return c
-
-
-@pytest.fixture
-def other_admin(app):
-    c = app.test_client()
-    sign_in(c, "admin@anden.dk")
-    return c
-
-
-@pytest.fixture
-def staff_client(app):
-    c = app.test_client()
-    sign_in(c, "staff@operator.dk")
-    return c
-
-
-@pytest.fixture
-def employee_client(app):
-    c = app.test_client()
-    sign_in(c, "mette.jensen@demo.dk")
-    return c
+admin = _signed_in_fixture("admin@demo.dk", "Admin of Demo A/S and Demo Service ApS.")
+limited = _signed_in_fixture("begraenset@demo.dk", "Demo A/S, account 40120011 only, no sim or users.")
+other_admin = _signed_in_fixture("admin@anden.dk", "Admin of the other customer, Anden Kunde ApS.")
+staff_client = _signed_in_fixture("staff@operator.dk", "Operator staff.")
+employee_client = _signed_in_fixture("mette.jensen@demo.dk", "The employee with +45 20 00 00 01.")
 
 
 def demo_subscription(number="+4520000001"):
