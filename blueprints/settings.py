@@ -56,14 +56,7 @@ class SecondFactorForm(FlaskForm):
 @bp.route("/")
 @signed_in
 def index():
-    from flask import session
-
-    devices = TotpDevice.select().where(TotpDevice.user == current_user.id, TotpDevice.confirmed == True)  # noqa: E712
-    sessions = (WebSession.select().where(WebSession.user == current_user.id)
-                .order_by(WebSession.last_seen_at.desc()))
-    return render("settings/index.html", devices=list(devices), form=DeviceForm(),
-                  sessions=list(sessions), current_hash=current_token_hash(session),
-                  profile_form=ProfileForm(obj=current_user), password_form=PasswordForm())
+    return _settings_page()
 
 
 @bp.route("/profile", methods=["POST"])
@@ -72,10 +65,10 @@ def update_profile():
     """Name changes at once; a new e-mail or mobile must be confirmed with the second factor."""
     form = ProfileForm()
     if not form.validate_on_submit():
-        return _settings_with(profile_form=form)
+        return _settings_page(400, profile_form=form)
     if form.email.data != current_user.email and profile.email_taken(form.email.data, current_user):
         form.email.errors.append(_("Another login uses that e-mail address."))
-        return _settings_with(profile_form=form)
+        return _settings_page(400, profile_form=form)
     if form.name.data.strip() != current_user.name:
         profile.change_name(current_user, form.name.data.strip())
     if (form.email.data, form.mobile.data) == (current_user.email, current_user.mobile):
@@ -86,12 +79,13 @@ def update_profile():
     return redirect(url_for("settings.confirm_contact"))
 
 
-def _settings_with(**forms):
+def _settings_page(status=200, **forms):
+    """The settings page; a form with errors replaces its blank twin (status 400)."""
     devices = TotpDevice.select().where(TotpDevice.user == current_user.id, TotpDevice.confirmed == True)  # noqa: E712
     sessions = (WebSession.select().where(WebSession.user == current_user.id)
                 .order_by(WebSession.last_seen_at.desc()))
     context = {"profile_form": ProfileForm(obj=current_user), "password_form": PasswordForm(), **forms}
-    return render("settings/index.html", status=400, devices=list(devices), form=DeviceForm(),
+    return render("settings/index.html", status=status, devices=list(devices), form=DeviceForm(),
                   sessions=list(sessions), current_hash=current_token_hash(session), **context)
 
 
@@ -140,7 +134,7 @@ def change_password():
             return redirect(url_for("settings.index"))
         field = form.current if problem == "wrong_current" else form.new
         field.errors.append(password_error_text(problem))
-    return _settings_with(password_form=form)
+    return _settings_page(400, password_form=form)
 
 
 @bp.route("/sessions/end-others", methods=["POST"])
