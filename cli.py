@@ -32,6 +32,7 @@ def register_cli(app):
                 return
             started = time.perf_counter()
             summary = create_demo_data(subscriptions=subscriptions)
+            db.execute_sql("ANALYZE")  # statistics for the query planner
         click.echo(f"demo data created in {time.perf_counter() - started:.1f} s: {summary}")
 
     @app.cli.group()

@@ -34,6 +34,9 @@ class Subscription(TimestampedModel):
             (("account", "holder_name"), False),
             (("customer", "kind", "holder_name"), False),
             (("customer", "status"), False),
+            # the overview's other sort orders (see services/subscriptions.py SORTS)
+            (("customer", "number"), False),
+            (("customer", "holder_email", "holder_name"), False),
         )
 
     @staticmethod

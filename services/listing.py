@@ -24,11 +24,12 @@ class Page:
         return self.number < self.pages
 
 
-def paginate(query, page, per_page=PER_PAGE):
+def paginate(query, page, per_page=PER_PAGE, count_query=None):
+    """One page of `query`; `count_query` (the same filters without display joins) counts faster."""
     try:
         page = max(1, int(page))
     except (TypeError, ValueError):
         page = 1
-    total = query.order_by().count()
+    total = (count_query if count_query is not None else query).order_by().count()
     items = list(query.paginate(page, per_page))
     return Page(items=items, number=page, per_page=per_page, total=total)

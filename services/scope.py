@@ -69,11 +69,13 @@ class Scope:
             query = query.where(Account.id.in_(self.account_ids))
         return query
 
-    def subscriptions(self):
-        query = (Subscription.select(Subscription, Account, Plan)
-                 .join(Account).switch(Subscription).join(Plan)
-                 .where(Subscription.customer == self.customer_id,
-                        Subscription.company.in_(self.company_ids)))
+    def subscriptions(self, details=True):
+        """With details, the account and plan come along (for display); without, it's cheap to count."""
+        query = Subscription.select(Subscription, Account, Plan) if details else Subscription.select()
+        if details:
+            query = query.join(Account).switch(Subscription).join(Plan)
+        query = query.where(Subscription.customer == self.customer_id,
+                            Subscription.company.in_(self.company_ids))
         if self.account_ids is not None:
             query = query.where(Subscription.account.in_(self.account_ids))
         return query

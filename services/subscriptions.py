@@ -23,15 +23,18 @@ SORTS = {
 
 
 def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1):
-    query = scope.subscriptions()
-    q = (q or "").strip().lower()
-    if q:
-        query = query.where(Subscription.search_key.contains(q))
-    if kind in KINDS:
-        query = query.where(Subscription.kind == kind)
-    if status in STATUSES:
-        query = query.where(Subscription.status == status)
-    return paginate(query.order_by(*SORTS.get(sort, SORTS["name"])), page)
+    def filtered(query):
+        text = (q or "").strip().lower()
+        if text:
+            query = query.where(Subscription.search_key.contains(text))
+        if kind in KINDS:
+            query = query.where(Subscription.kind == kind)
+        if status in STATUSES:
+            query = query.where(Subscription.status == status)
+        return query
+
+    rows = filtered(scope.subscriptions()).order_by(*SORTS.get(sort, SORTS["name"]))
+    return paginate(rows, page, count_query=filtered(scope.subscriptions(details=False)))
 
 
 def get_subscription(scope, subscription_id):
@@ -79,4 +82,4 @@ def get_account(scope, account_id):
 
 
 def count_on_account(scope, account):
-    return scope.subscriptions().where(Subscription.account == account.id).count()
+    return scope.subscriptions(details=False).where(Subscription.account == account.id).count()

@@ -1,0 +1,118 @@
+"""Measure the main pages with a large data set: time per request and SQL queries per page.
+
+    .venv/bin/python scripts/benchmark.py [--subscriptions 100000] [--repeat 20] [--db PATH]
+
+Builds (or reuses) a SQLite database with the demo data and N subscriptions for Demo
+Koncern, signs in as admin@demo.dk and as the limited user, and prints, per page, the
+median and 95th-percentile time in the Flask app (no network) and the number of queries.
+The query count must not grow with N: that is what "a fixed number of queries per page" means.
+"""
+import argparse
+import logging
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PAGES = [
+    ("front page", "/"),
+    ("subscriptions, first page", "/subscriptions"),
+    ("subscriptions, page 1000 by number", "/subscriptions?sort=number&page=1000"),
+    ("subscriptions, search 'hansen'", "/subscriptions?q=hansen"),
+    ("subscriptions, mobile by e-mail", "/subscriptions?kind=mobile&sort=email"),
+    ("top search '2000' (HTMX)", "/search?q=2000"),
+    ("accounts", "/accounts"),
+    ("invoices", "/invoices"),
+    ("orders", "/orders"),
+    ("users", "/users"),
+    ("audit trail", "/users/audit"),
+]
+
+
+class QueryCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):  # peewee logs one DEBUG record per query; nothing is printed
+        self.count += 1
+
+
+def build(db_path, subscriptions):
+    from app import create_app
+    from models import Customer, db
+    from models.database import migrate
+    from services.demo_data import create_demo_data
+
+    app = create_app({"ENV_MODE": "testing", "SECRET_KEY": "benchmark", "DATABASE_URL": f"sqlite:///{db_path}",
+                      "JOBS_INLINE": True, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
+    migrate(db.obj)
+    with db.connection_context():
+        db.execute_sql("ANALYZE")
+        if not Customer.select().exists():
+            started = time.perf_counter()
+            create_demo_data(subscriptions=subscriptions)
+            db.execute_sql("ANALYZE")
+            print(f"demo data with {subscriptions:,} subscriptions: {time.perf_counter() - started:.1f} s")
+    return app
+
+
+def signed_in(app, email):
+    from models import User
+
+    client = app.test_client()
+    user = User.get(User.email == email)
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user.id)
+    return client
+
+
+def measure(client, path, repeat, counter):
+    headers = {"HX-Request": "true"} if path.startswith("/search") else {}
+    client.get(path, headers=headers)  # warm caches
+    times, queries = [], []
+    for _ in range(repeat):
+        counter.count = 0
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        times.append((time.perf_counter() - started) * 1000)
+        queries.append(counter.count)
+        if response.status_code != 200:
+            raise SystemExit(f"{path}: HTTP {response.status_code}")
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], max(queries)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscriptions", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--db", default=None, help="database file (default: instance/benchmark-N.db)")
+    args = parser.parse_args()
+    db_path = Path(args.db or ROOT / "instance" / f"benchmark-{args.subscriptions}.db")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("SELVBETJENING_MODE", "testing")
+    app = build(db_path, args.subscriptions)
+
+    counter = QueryCounter()
+    peewee_log = logging.getLogger("peewee")
+    peewee_log.addHandler(counter)
+    peewee_log.propagate = False
+    peewee_log.setLevel(logging.DEBUG)
+
+    print(f"{'page':40} {'user':10} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
+    for email, who in (("admin@demo.dk", "admin"), ("begraenset@demo.dk", "limited")):
+        client = signed_in(app, email)
+        for name, path in PAGES:
+            if who == "limited" and path.startswith("/users"):  # admins only
+                continue
+            median, p95, queries = measure(client, path, args.repeat, counter)
+            print(f"{name:40} {who:10} {median:10.1f} {p95:8.1f} {queries:8d}")
+
+
+if __name__ == "__main__":
+    main()
