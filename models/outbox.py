@@ -1,5 +1,5 @@
 """Messages that leave the system (e-mail, SMS, digital post), delivered by jobs."""
-from peewee import CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from .base import TimestampedModel
 from .customers import Company
@@ -19,6 +19,8 @@ class OutboxMessage(TimestampedModel):
     attempts = IntegerField(default=0)
     error = CharField(default="")
     sent_at = DateTimeField(null=True)
+    # holds a login or activation code: the body is wiped once delivered (outside demo mode)
+    sensitive = BooleanField(default=False)
 
     class Meta:
         indexes = ((("created_at",), False), (("status",), False))

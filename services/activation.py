@@ -70,10 +70,12 @@ def issue_activation(user_id, channel, company_id=None, actor_id=None):
     expires = utcnow() + LIFETIME[channel]
     if channel == "digital_post":
         subject, body = in_locale(user.locale, lambda: _letter(user, company, code, expires))
-        queue_message("digital_post", company.cvr, body, subject=subject, user=user.id, company=company.id)
+        queue_message("digital_post", company.cvr, body, subject=subject, user=user.id, company=company.id,
+                      sensitive=True)
     else:
         subject, body = in_locale(user.locale, lambda: _email(user, code, expires))
-        queue_message("email", user.email, body, subject=subject, user=user.id, company=company_id)
+        queue_message("email", user.email, body, subject=subject, user=user.id, company=company_id,
+                      sensitive=True)
     return user.username
 
 

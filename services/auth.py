@@ -128,7 +128,7 @@ def send_login_code(user, channel, purpose="login"):
         "Never give it to anyone.", code=code))
     subject = in_locale(user.locale, lambda: _("Your Selvbetjening code"))
     recipient = user.mobile if channel == "sms" else user.email
-    queue_message(channel, recipient, body, subject=subject, user=user.id)
+    queue_message(channel, recipient, body, subject=subject, user=user.id, sensitive=True)
 
 
 def _verify_totp(user, code):

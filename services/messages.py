@@ -6,10 +6,13 @@ from jobs.messages import deliver_message
 from models import OutboxMessage
 
 
-def queue_message(channel, recipient, body, subject="", user=None, company=None):
-    """Write the message and enqueue its delivery; call outside a transaction."""
+def queue_message(channel, recipient, body, subject="", user=None, company=None, sensitive=False):
+    """Write the message and enqueue its delivery; call outside a transaction.
+
+    `sensitive`: the body carries a code; it is wiped once delivered (kept in demo mode,
+    where /dev/outbox is the delivery)."""
     message = OutboxMessage.create(channel=channel, recipient=recipient, subject=subject,
-                                   body=body, user=user, company=company)
+                                   body=body, user=user, company=company, sensitive=sensitive)
     enqueue(deliver_message, message.id)
     return message
 

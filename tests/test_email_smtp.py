@@ -119,3 +119,22 @@ def test_smtp_server_down_marks_the_message_failed_without_a_500(dead_smtp_app):
 
     assert client.get("/login/verify").status_code == 200
     assert client.get("/login").status_code == 200
+
+
+def test_codes_are_wiped_from_the_outbox_after_delivery_in_production(demo_db_file, tmp_path):
+    """Outside demo mode nobody reads /dev/outbox, so a delivered code must not stay in the database."""
+    import shutil
+
+    from models import OutboxMessage, User
+    from services.messages import queue_message
+    from tests.conftest import make_app
+
+    shutil.copy(demo_db_file, tmp_path / "prod.db")
+    app = make_app(tmp_path / "prod.db", ENV_MODE="production")
+    with app.app_context():
+        user = User.get(User.email == "admin@demo.dk")
+        code_message = queue_message("sms", user.mobile, "Your code is 123456", user=user.id, sensitive=True)
+        notice = queue_message("sms", user.mobile, "Your password was changed", user=user.id)
+    assert OutboxMessage.get_by_id(code_message.id).status == "sent"
+    assert "123456" not in OutboxMessage.get_by_id(code_message.id).body
+    assert OutboxMessage.get_by_id(notice.id).body == "Your password was changed"
