@@ -13,6 +13,7 @@ from wtforms.validators import DataRequired, EqualTo
 from models import TotpDevice, User, WebSession, utcnow
 from services import audit, profile, two_factor
 from services import auth as auth_service
+from services.formatting import phone
 from services.locale import COOKIE
 from services.sessions import current_token_hash
 
@@ -84,7 +85,9 @@ def _settings_page(status=200, **forms):
     devices = TotpDevice.select().where(TotpDevice.user == current_user.id, TotpDevice.confirmed == True)  # noqa: E712
     sessions = (WebSession.select().where(WebSession.user == current_user.id)
                 .order_by(WebSession.last_seen_at.desc()))
-    context = {"profile_form": ProfileForm(obj=current_user), "password_form": PasswordForm(), **forms}
+    blank = ProfileForm(obj=current_user)
+    blank.mobile.data = phone(current_user.mobile)  # as people write it: 20 00 00 10
+    context = {"profile_form": blank, "password_form": PasswordForm(), **forms}
     return render("settings/index.html", status=status, devices=list(devices), form=DeviceForm(),
                   sessions=list(sessions), current_hash=current_token_hash(session), **context)
 

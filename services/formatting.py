@@ -19,6 +19,20 @@ def phone(number):
         return number
 
 
+BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
+            ("Chromium/", "Chromium"), ("Safari/", "Safari"))
+SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Windows", "Windows"),
+           ("Mac OS X", "macOS"), ("Linux", "Linux"))
+
+
+def device(user_agent):
+    """'Chrome · Windows' from a User-Agent header, for the list of active sessions."""
+    ua = user_agent or ""
+    browser = next((name for key, name in BROWSERS if key in ua), "")
+    system = next((name for key, name in SYSTEMS if key in ua), "")
+    return " · ".join(part for part in (browser, system) if part) or ua[:40]
+
+
 def data_volume(kb):
     if kb >= 1024 * 1024:
         return f"{format_decimal(kb / 1024 / 1024, format='#,##0.0')} GB"
@@ -37,6 +51,7 @@ def template_filters():
         "datetime": lambda d, fmt="medium": format_datetime(d, fmt) if d else "",
         "number": lambda n: format_decimal(n),
         "phone": phone,
+        "device": device,
         "data_volume": data_volume,
         "duration": duration,
     }

@@ -168,3 +168,13 @@ def test_every_menu_page_answers_200_for_the_admin(admin):
                  "/numbers", "/products", "/users", "/users/new", "/users/audit", "/support/", "/support/new",
                  "/settings/"):
         assert admin.get(path).status_code == 200, path
+
+
+def test_session_device_names():
+    from services.formatting import device
+
+    assert device("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/120.0 Safari/537.36 Edg/120.0") == "Edge · Windows"
+    assert device("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 "
+                  "(KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1") == "Safari · iPhone"
+    assert device("") == ""
