@@ -5,19 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import DEMO_PASSWORD, PHONE, axe_check, no_horizontal_overflow, shot, totp_code
-
-
-def _login(page, base, email="admin@demo.dk"):
-    """The real login, with the buttons of the login form itself (the top bar has forms too)."""
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", DEMO_PASSWORD)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_url(re.compile(r"/login/verify"))
-    page.fill("#code", totp_code(email))
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_url(lambda url: "/login" not in url)
+from .conftest import PHONE, axe_check, login, no_horizontal_overflow, shot
 
 
 def _check(page, artifacts, name):
@@ -39,7 +27,7 @@ def _checked(page, selector):
 def test_create_user_wizard_on_a_phone(server_url, browser, artifacts):
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="da-DK")
     page = context.new_page()
-    _login(page, server_url)
+    login(page, server_url, "admin@demo.dk")
     page.goto(f"{server_url}/users")
     _check(page, artifacts, "list")
     page.locator("main a[href='/users/new']").click()
