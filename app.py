@@ -3,6 +3,7 @@ import logging
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import jobs.context
 from blueprints import access, errors
@@ -25,6 +26,10 @@ def create_app(overrides=None):
     # Peewee logs SQL with its parameters at DEBUG: hashes, codes and PUKs must never reach a log.
     logging.getLogger("peewee").setLevel(logging.INFO)
     open_database(app.config["DATABASE_URL"])
+    if app.config["TRUSTED_PROXIES"]:
+        # the client's address and scheme come from the proxy: rate limits, audit IPs and HSTS need them
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
@@ -84,7 +89,8 @@ def _register_hooks(app):
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if current_user.is_authenticated or request.endpoint in ("auth.verify",):
+        if request.endpoint != "static":
+            # Pages carry codes, secrets or tenant data; only static files may be kept.
             headers["Cache-Control"] = "no-store"
         return response
 

@@ -22,7 +22,8 @@ class Config:
     SESSION_COOKIE_NAME = "sb_session"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE")  # default: on in production
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # reverse proxies in front (X-Forwarded-*)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the server-side session
 
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
@@ -47,4 +48,7 @@ def load_config(overrides=None):
             raise RuntimeError("SECRET_KEY must be set in production mode")
         cfg["SECRET_KEY"] = secrets.token_hex(32)  # demo/testing only: new on each start
     cfg["DEMO_MODE"] = cfg["ENV_MODE"] in ("demo", "testing")
+    secure = cfg.get("SESSION_COOKIE_SECURE")
+    if isinstance(secure, str) or secure is None:
+        cfg["SESSION_COOKIE_SECURE"] = (secure == "1") if secure is not None else not cfg["DEMO_MODE"]
     return cfg

@@ -1,10 +1,10 @@
 """Signing in and out: /login (password), /login/verify (second factor), /login/mobile, /logout."""
 import datetime
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
-from flask_babel import format_datetime
+from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -58,10 +58,17 @@ def error_text(error):
 
 
 def safe_next(target):
-    """Only local paths: never an open redirect."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only local paths: never an open redirect.
+
+    Browsers drop tabs and newlines and read '\\' as '/', so '/\t/evil' would become '//evil':
+    any control character, space or backslash is refused, and the path must have no scheme or host.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch <= " " or ch == "\\" or ch == "\x7f" for ch in target):
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
 
 
 def _pending_user():
@@ -116,16 +123,19 @@ def mobile():
         if user is None:
             audit.record("auth.failure", step="mobile")
             return redirect(url_for("auth.verify"))  # same answer as for a known number
-        return _send_code(user, "sms")
+        return _send_code(user, "sms", quiet=True)
     return render("auth/mobile.html", form=form)
 
 
-def _send_code(user, channel):
+def _send_code(user, channel, quiet=False):
+    """`quiet` for the mobile-number login: saying "a code was just sent" would tell a
+    stranger that the number belongs to an employee."""
     try:
         auth_service.send_login_code(user, channel)
         session["pending"] = {**session["pending"], "method": channel}
     except auth_service.LoginError as error:
-        flash(error_text(error), "error")
+        if not quiet:
+            flash(error_text(error), "error")
     return redirect(url_for("auth.verify"))
 
 
@@ -143,7 +153,7 @@ def send_code():
     if channel not in ("sms", "email"):
         flash(_("Choose how to receive the code."), "error")
         return redirect(url_for("auth.verify"))
-    return _send_code(user, channel)
+    return _send_code(user, channel, quiet=pending.get("next") == url_for("me.index"))
 
 
 @bp.route("/login/verify", methods=["GET", "POST"])
@@ -183,7 +193,9 @@ def verify():
 def _finish_login(user, method, next_url):
     session.clear()
     rotate_session(session)  # new id after the second factor
-    login_user(user)
+    if not login_user(user):  # disabled between the password and the code
+        flash(_("Your login is not active. Contact your company's administrator."), "error")
+        return redirect(url_for("auth.login"))
     auth_service.complete_login(user, method)
     if user.kind == "employee":
         return redirect(url_for("me.index"))

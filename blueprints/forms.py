@@ -55,7 +55,8 @@ class ValidCvr:
 
     def __call__(self, form, field):
         from stdnum.dk import cvr
-        from stdnum.exceptions import InvalidChecksum, ValidationError as StdnumError
+        from stdnum.exceptions import InvalidChecksum
+        from stdnum.exceptions import ValidationError as StdnumError
 
         try:
             field.data = cvr.validate(field.data or "")

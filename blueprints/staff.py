@@ -13,6 +13,7 @@ from services import outages as outage_service
 from services import staff_access
 from services import support as support_service
 from services.applications import ApplicationError, list_applications
+from services.ids import parse_id
 from services.listing import paginate
 
 from .access import staff
@@ -201,8 +202,5 @@ def disable_admin(user_id):
 
 
 def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return parse_id(value) or 0
 

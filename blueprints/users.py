@@ -5,12 +5,23 @@ The wizard keeps its draft in the (server-side) session, so back, forward and a
 reload keep what was entered; the step is in the URL (`/users/new?step=rights`).
 Each step is a named block of users/new.html, swapped into `#wizard` by HTMX.
 """
-from flask import Blueprint, abort, flash, g, make_response, redirect, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    make_response,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from models import Membership
 from services import users as svc
+from services.ids import parse_id, parse_ids
 from services.rights import FUNCTION_LABELS
 
 from .access import member
@@ -172,10 +183,10 @@ def _take_input(step, draft):
         for key in ("name", "email", "mobile"):
             draft[key] = form.get(key, "")[:200]
     elif step == "companies":
-        draft["company_ids"] = [int(v) for v in form.getlist("company_ids") if v.isdigit()]
+        draft["company_ids"] = parse_ids(form.getlist("company_ids"))
     elif step == "accounts":
         draft["full_access"] = form.get("access", "full") != "limited"
-        draft["account_ids"] = [int(v) for v in form.getlist("account_ids") if v.isdigit()]
+        draft["account_ids"] = parse_ids(form.getlist("account_ids"))
     elif step == "rights":
         draft["functions"] = [f for f in form.getlist("functions") if f in FUNCTION_LABELS]
         draft["is_admin"] = form.get("is_admin") == "1"
@@ -270,10 +281,10 @@ def rights(user_id):
     """Save one membership's rights; `nav=filter` (Enter in the account search) only filters."""
     form = request.form
     membership_id = form.get("membership_id", "")
-    key = int(membership_id) if membership_id.isdigit() else 0
+    key = parse_id(membership_id) or 0
     values = {"functions": form.getlist("functions"), "is_admin": form.get("is_admin") == "1",
               "full_access": form.get("access", "full") != "limited",
-              "account_ids": [int(v) for v in form.getlist("account_ids") if v.isdigit()],
+              "account_ids": parse_ids(form.getlist("account_ids")),
               "q": form.get("q", "")}
     if form.get("nav") == "filter":
         return _detail_page(user_id, submitted={key: values})

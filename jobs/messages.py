@@ -1,9 +1,8 @@
 """Delivering the outbox: e-mail, SMS and digital post."""
 from flask import current_app
 
-from models import OutboxMessage, utcnow
-
 from integrations import channel_for
+from models import OutboxMessage, utcnow
 
 from . import job
 

@@ -142,8 +142,10 @@ def check_activation(username, code):
         audit.record("user.activation_failed", user=user.id, obj=user, reason="wrong_code")
         raise ActivationError("too_many" if row.attempts >= MAX_ATTEMPTS else "invalid")
     # Single use: spent now; the rest of the activation rides on the (rotated) session.
-    row.used_at = utcnow()
-    row.save()
+    spent = (OneTimeCode.update(used_at=utcnow())
+             .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_null()).execute())
+    if not spent:  # another request used it a moment ago
+        raise ActivationError("invalid")
     audit.record("user.activation_code_accepted", user=user.id, obj=user)
     return user
 

@@ -19,6 +19,7 @@ def record(action, *, user=None, customer=None, company=None, obj=None, object_t
     if leaked:
         raise ValueError(f"refusing to audit secret fields: {sorted(leaked)}")
     if obj is not None:
+        obj = getattr(obj, "_get_current_object", lambda: obj)()  # current_user is a proxy
         object_type = object_type or type(obj).__name__.lower()
         object_id = object_id or str(obj.id)
     return AuditEvent.create(

@@ -7,6 +7,7 @@ from peewee import JOIN
 
 from models import AuditEvent, Membership, User
 
+from .ids import parse_id
 from .listing import paginate
 
 KINDS = ("auth", "2fa", "user", "application", "staff", "session", "settings", "ticket", "outage",
@@ -25,15 +26,14 @@ def _events(company_ids):
 def parse_filters(args):
     """Plain, validated filter values from query arguments; bad values are dropped."""
     def day(value):
+        """A date from the form, within years that can hold events (no overflow at 9999-12-31)."""
         try:
-            return datetime.date.fromisoformat(value) if value else None
+            parsed = datetime.date.fromisoformat(value) if value else None
         except ValueError:
             return None
+        return parsed if parsed and 2000 <= parsed.year <= 2100 else None
 
-    try:
-        user_id = int(args.get("user") or 0) or None
-    except ValueError:
-        user_id = None
+    user_id = parse_id(args.get("user"))
     kind = args.get("kind") if args.get("kind") in KINDS else None
     return {"user_id": user_id, "kind": kind, "date_from": day(args.get("from")), "date_to": day(args.get("to"))}
 
@@ -70,6 +70,15 @@ def details_text(event):
     return ", ".join(f"{k}: {v}" for k, v in details.items())
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell):
+    """A cell Excel will not run as a formula: names and details are typed by users (OWASP CSV injection)."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def write_csv(path, company_ids, filters, progress=None):
     """Write the events as CSV (Excel dialect, UTF-8 with BOM so Excel reads æøå); returns the row count."""
     query = filtered(company_ids, **filters).limit(EXPORT_LIMIT)
@@ -80,9 +89,10 @@ def write_csv(path, company_ids, filters, progress=None):
         writer.writerow(["time_utc", "user", "email", "action", "object_type", "object_id", "details", "ip"])
         for event in query.iterator():
             user = event.user if event.user_id else None
-            writer.writerow([event.created_at.isoformat(timespec="seconds"), user.name if user else "",
-                             user.email if user else "", event.action, event.object_type, event.object_id,
-                             details_text(event), event.ip])
+            writer.writerow([spreadsheet_safe(cell) for cell in (
+                event.created_at.isoformat(timespec="seconds"), user.name if user else "",
+                user.email if user else "", event.action, event.object_type, event.object_id,
+                details_text(event), event.ip)])
             rows += 1
             if progress and rows % 500 == 0:
                 progress(rows * 100 // total)

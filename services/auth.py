@@ -140,6 +140,11 @@ def _verify_totp(user, code):
             at = now + datetime.timedelta(seconds=offset * totp.interval)
             step = totp.timecode(at)
             if step > user.last_totp_step and hmac.compare_digest(totp.at(at), code):
+                # Claim the step in the database: of two requests racing with one code, one wins.
+                claimed = (User.update(last_totp_step=step)
+                           .where(User.id == user.id, User.last_totp_step < step).execute())
+                if not claimed:
+                    return False
                 user.last_totp_step = step
                 device.last_used_at = utcnow()
                 device.save()
@@ -155,9 +160,9 @@ def _verify_sent_code(user, code, purpose):
     if row is None:
         return False
     if hmac.compare_digest(row.code_hash, _code_digest(code)):
-        row.used_at = utcnow()
-        row.save()
-        return True
+        # spent only if still unspent: two racing requests cannot both use it
+        return bool(OneTimeCode.update(used_at=utcnow())
+                    .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_null()).execute())
     row.attempts += 1
     row.save()
     return False

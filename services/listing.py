@@ -1,7 +1,10 @@
 """Paging for scoped lists: a fixed number of queries per page, whatever the size."""
 from dataclasses import dataclass
 
+from .ids import parse_id
+
 PER_PAGE = 50
+MAX_PAGE = 1_000_000  # past the end is an empty page, never an integer overflow
 
 
 @dataclass
@@ -26,10 +29,7 @@ class Page:
 
 def paginate(query, page, per_page=PER_PAGE, count_query=None):
     """One page of `query`; `count_query` (the same filters without display joins) counts faster."""
-    try:
-        page = max(1, int(page))
-    except (TypeError, ValueError):
-        page = 1
+    page = min(parse_id(page) or 1, MAX_PAGE)
     total = (count_query if count_query is not None else query).order_by().count()
     items = list(query.paginate(page, per_page))
     return Page(items=items, number=page, per_page=per_page, total=total)

@@ -23,6 +23,7 @@ from models import (
     SupportTicket,
 )
 
+from .ids import parse_id
 from .rights import effective_functions
 
 
@@ -113,10 +114,9 @@ class Scope:
 
     def get(self, query, model, object_id):
         """One object of a scoped query, or 404 (other customer, other account, or none)."""
-        try:
-            object_id = int(object_id)
-        except (TypeError, ValueError):
-            raise NotFound() from None
+        object_id = parse_id(object_id)
+        if object_id is None:
+            raise NotFound()
         obj = query.where(model.id == object_id).first()
         if obj is None:
             raise NotFound()

@@ -27,6 +27,7 @@ from models import (
 
 from . import audit
 from .activation import issue_activation
+from .ids import parse_id, parse_ids
 from .listing import paginate
 from .rights import ADMIN_ONLY, FUNCTIONS
 from .scope import company_tree
@@ -88,10 +89,9 @@ def account_counts(membership_ids):
 def get_user(scope, user_id):
     """(user, its memberships in the admin's companies); 404 when it has none there."""
     scope.require("users")
-    try:
-        user_id = int(user_id)
-    except (TypeError, ValueError):
-        raise NotFound() from None
+    user_id = parse_id(user_id)
+    if user_id is None:
+        raise NotFound()
     memberships = list(_members_in_scope(scope).where(Membership.user == user_id).order_by(Company.name))
     if not memberships:
         raise NotFound()
@@ -121,7 +121,7 @@ def account_choices(scope, company_ids=None, q="", selected=(), limit=ACCOUNT_PI
     trees = _trees(scope, company_ids)
     if trees is not None:
         query = query.where(Account.company.in_(trees))
-    selected = {int(a) for a in selected if str(a).isdigit()}
+    selected = set(parse_ids(selected))
     chosen = list(query.where(Account.id.in_(selected)).order_by(Account.number)) if selected else []
     others = query.where(Account.id.not_in(selected)) if selected else query
     q = (q or "").strip().lower()
@@ -217,10 +217,10 @@ def clean_accounts(scope, company_ids, full_access, account_ids, is_admin):
 
 
 def _ints(values):
-    try:
-        return [int(v) for v in values or ()]
-    except (TypeError, ValueError):
-        return None
+    """Forged ids make the whole list invalid (None), so a bad value is never silently dropped."""
+    values = list(values or ())
+    ids = [parse_id(v) for v in values]
+    return None if None in ids else ids
 
 
 # -- creating --------------------------------------------------------------------------
@@ -271,6 +271,7 @@ def resend_activation(scope, user_id):
     user, memberships = get_user(scope, user_id)
     if user.status != "pending":
         raise UserError(_("Only users who have not activated their login yet can get a new activation e-mail."))
+    _whole_login_in_scope(scope, user)  # a new code cancels the old one: the login's own business
     company_id = _preferred_company(scope, memberships)
     if not _send_activation(user.id, company_id, scope.user_id):
         raise UserError(_("The e-mail could not be sent. Try again in a moment."))

@@ -2,7 +2,15 @@
 anonymous visitors, the other customer's admin, a colleague without the right, and a limited user."""
 import pytest
 
-from models import Account, Company, Outage, SupportTicket, Subscription, TotpDevice, User
+from models import (
+    Account,
+    Company,
+    Outage,
+    Subscription,
+    SupportTicket,
+    TotpDevice,
+    User,
+)
 from tests.conftest import sign_in
 
 DEMO_MARKERS = ("Mette Jensen", "40120011", "Demo Service ApS")

@@ -13,10 +13,31 @@ from stdnum import ean, luhn
 from stdnum.dk import cvr
 
 import models
-from models import (Account, CallFlowStep, Company, CreditNote, Customer, Invoice, InvoiceLine,
-                    Membership, MembershipAccount, Order, Outage, PersonalNumber, PhoneSystem,
-                    PortingRequest, SimCard, Subscription, SubscriptionAddOn, SupportTicket,
-                    TicketMessage, UsageRecord, User, UserProfile, VacationReply)
+from models import (
+    Account,
+    CallFlowStep,
+    Company,
+    CreditNote,
+    Customer,
+    Invoice,
+    InvoiceLine,
+    Membership,
+    MembershipAccount,
+    Order,
+    Outage,
+    PersonalNumber,
+    PhoneSystem,
+    PortingRequest,
+    SimCard,
+    Subscription,
+    SubscriptionAddOn,
+    SupportTicket,
+    TicketMessage,
+    UsageRecord,
+    User,
+    UserProfile,
+    VacationReply,
+)
 from models.orders import ORDER_STATUSES
 from services.demo_data import RESERVED_NUMBERS, create_demo_data
 from services.passwords import verify_password

@@ -5,8 +5,17 @@ import re
 import pyotp
 import pytest
 
-from models import (Application, AuditEvent, Company, Membership, OneTimeCode, OutboxMessage, TotpDevice,
-                    User, utcnow)
+from models import (
+    Application,
+    AuditEvent,
+    Company,
+    Membership,
+    OneTimeCode,
+    OutboxMessage,
+    TotpDevice,
+    User,
+    utcnow,
+)
 from services.rights import FUNCTIONS
 
 TREDJE = "87654338"  # a customer without self-service users

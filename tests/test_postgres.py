@@ -14,7 +14,16 @@ from playhouse.schema_diff import diff_models
 from werkzeug.exceptions import NotFound
 
 import models
-from models import Account, Company, Customer, Invoice, Membership, Subscription, User, db
+from models import (
+    Account,
+    Company,
+    Customer,
+    Invoice,
+    Membership,
+    Subscription,
+    User,
+    db,
+)
 from models.database import migrate, open_database
 from services.scope import build_scope
 from services.search import search

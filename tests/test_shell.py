@@ -130,8 +130,8 @@ def test_production_mode_refuses_a_missing_secret_key(tmp_path):
 
 def test_dev_outbox_does_not_exist_in_production(tmp_path):
     from app import create_app
-    from models.database import migrate
     from models import db
+    from models.database import migrate
 
     app = create_app({"ENV_MODE": "production", "SECRET_KEY": "x" * 32,
                       "DATABASE_URL": f"sqlite:///{tmp_path}/p.db"})

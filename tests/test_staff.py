@@ -2,10 +2,23 @@
 orphaned admin, approving or rejecting recovery requests."""
 import pytest
 
-from models import (Application, AuditEvent, Company, Membership, OutboxMessage, User, WebSession)
+from models import (
+    Application,
+    AuditEvent,
+    Company,
+    Membership,
+    OutboxMessage,
+    User,
+    WebSession,
+)
 from services.rights import FUNCTIONS
 from tests.conftest import sign_in
-from tests.test_onboarding import activate_with_letter, application_data, choose_password, letters
+from tests.test_onboarding import (
+    activate_with_letter,
+    application_data,
+    choose_password,
+    letters,
+)
 
 FJERDE = "25313763"
 ORPHAN = "tidligere.admin@fjerde.dk"

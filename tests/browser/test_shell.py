@@ -7,8 +7,18 @@ import sqlite3
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import (DESKTOP, PHONE, axe_check, axe_violations, focus_document_start, login, new_context,
-                       no_horizontal_overflow, overflow_problems, shot)
+from .conftest import (
+    DESKTOP,
+    PHONE,
+    axe_check,
+    axe_violations,
+    focus_document_start,
+    login,
+    new_context,
+    no_horizontal_overflow,
+    overflow_problems,
+    shot,
+)
 
 
 @pytest.fixture(scope="session")
