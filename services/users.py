@@ -71,6 +71,8 @@ def list_users(scope, q="", page=1):
     if q:
         query = query.where(fn.LOWER(User.name).contains(q) | User.email.contains(q))
     result = paginate(query.order_by(User.name, Company.name, Membership.id), page)
+    # a person with access to two companies has two rows but is one user
+    result.people = query.order_by().select(fn.COUNT(fn.DISTINCT(User.id))).scalar() or 0
     counts = account_counts([m.id for m in result.items])
     for m in result.items:
         m.account_count = counts.get(m.id, 0)

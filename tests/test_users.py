@@ -467,3 +467,8 @@ def test_the_account_filter_on_a_users_page(admin, other_admin, ctx):
     assert "40120029" in body and "40120037" not in body and "<html" not in body
     assert admin.get(f"/users/{bent.id}/accounts?membership_id=999999").status_code == 404
     assert other_admin.get(url).status_code == 404
+
+
+def test_user_count_counts_people_not_company_rows(admin):
+    # Anne Admin has a row for each Demo company; with Bent that is two people
+    assert "2 users" in admin.get("/users").get_data(as_text=True)
