@@ -13,4 +13,4 @@ fi
 .venv/bin/flask --app app demo-data   # migrates; creates the demo data when the database is empty
 echo "Selvbetjening: http://127.0.0.1:${PORT:-5000}  (admin@demo.dk / demo-password-1)"
 exec .venv/bin/gunicorn --workers 1 --threads 8 --bind "127.0.0.1:${PORT:-5000}" \
-  --access-logfile - wsgi:app
+  --no-control-socket --access-logfile - wsgi:app
