@@ -51,12 +51,20 @@ class Scope:
         return self.account_ids is not None
 
     # queries ------------------------------------------------------------
-    def _by_account(self, query, model):
-        query = query.where(model.customer == self.customer_id)
+    def _in_companies(self, query, model):
+        """The customer's rows in the membership's companies: company-wide data."""
+        return query.where(model.customer == self.customer_id, model.company.in_(self.company_ids))
+
+    def _in_accounts(self, query, model, account_field=None):
+        """Company-wide filter, narrowed to the chosen accounts for limited access."""
+        if hasattr(model, "company"):
+            query = self._in_companies(query, model)
+        else:  # invoices know their account, not their company
+            query = query.where(model.customer == self.customer_id, model.account.in_(
+                Account.select(Account.id).where(Account.company.in_(self.company_ids))))
         if self.account_ids is not None:
-            return query.where(model.account.in_(self.account_ids))
-        account_ids = Account.select(Account.id).where(Account.company.in_(self.company_ids))
-        return query.where(model.account.in_(account_ids))
+            query = query.where((account_field or model.account).in_(self.account_ids))
+        return query
 
     def companies(self):
         return (Company.select().where(Company.customer == self.customer_id,
@@ -64,53 +72,34 @@ class Scope:
                 .order_by(Company.name))
 
     def accounts(self):
-        query = Account.select().where(Account.customer == self.customer_id,
-                                        Account.company.in_(self.company_ids))
-        if self.account_ids is not None:
-            query = query.where(Account.id.in_(self.account_ids))
-        return query
+        return self._in_accounts(Account.select(), Account, account_field=Account.id)
 
     def subscriptions(self, details=True):
         """With details, the account and plan come along (for display); without, it's cheap to count."""
-        query = Subscription.select(Subscription, Account, Plan) if details else Subscription.select()
+        query = Subscription.select()
         if details:
-            query = query.join(Account).switch(Subscription).join(Plan)
-        query = query.where(Subscription.customer == self.customer_id,
-                            Subscription.company.in_(self.company_ids))
-        if self.account_ids is not None:
-            query = query.where(Subscription.account.in_(self.account_ids))
-        return query
+            query = Subscription.select(Subscription, Account, Plan).join(Account).switch(Subscription).join(Plan)
+        return self._in_accounts(query, Subscription)
 
     def invoices(self):
-        return self._by_account(Invoice.select(Invoice, Account).join(Account), Invoice)
+        return self._in_accounts(Invoice.select(Invoice, Account).join(Account), Invoice)
 
     def orders(self):
-        query = Order.select().where(Order.customer == self.customer_id,
-                                     Order.company.in_(self.company_ids))
-        if self.account_ids is not None:
-            query = query.where(Order.account.in_(self.account_ids))
-        return query
+        return self._in_accounts(Order.select(), Order)
 
     def porting_requests(self):
-        query = PortingRequest.select().where(PortingRequest.customer == self.customer_id,
-                                              PortingRequest.company.in_(self.company_ids))
-        if self.account_ids is not None:
-            query = query.where(PortingRequest.account.in_(self.account_ids))
-        return query
+        return self._in_accounts(PortingRequest.select(), PortingRequest)
 
     def phone_systems(self):
         """Company-wide products: limited users see them when they hold the function."""
-        return PhoneSystem.select().where(PhoneSystem.customer == self.customer_id,
-                                          PhoneSystem.company.in_(self.company_ids))
+        return self._in_companies(PhoneSystem.select(), PhoneSystem)
 
     def personal_numbers(self):
-        return PersonalNumber.select().where(PersonalNumber.customer == self.customer_id,
-                                             PersonalNumber.company.in_(self.company_ids))
+        return self._in_companies(PersonalNumber.select(), PersonalNumber)
 
     def tickets(self):
         """Support tickets belong to a company, not an account: limited users see them too."""
-        return SupportTicket.select().where(SupportTicket.customer == self.customer_id,
-                                            SupportTicket.company.in_(self.company_ids))
+        return self._in_companies(SupportTicket.select(), SupportTicket)
 
     def get(self, query, model, object_id):
         """One object of a scoped query, or 404 (other customer, other account, or none)."""
