@@ -183,20 +183,31 @@ def verify():
             flash(_("Too many wrong codes. Start again with your password."), "error")
             return redirect(url_for("auth.mobile" if pending.get("next") == url_for("me.index") else "auth.login"))
         session["pending"] = {**pending, "attempts": attempts}
-        left = current_app.config["MAX_CODE_ATTEMPTS"] - attempts
-        form.code.errors.append(ngettext("The code is not right. You have %(num)d attempt left.",
-                                         "The code is not right. You have %(num)d attempts left.", left))
+        form.code.errors.append(wrong_code_text(current_app.config["MAX_CODE_ATTEMPTS"] - attempts))
     return render("auth/verify.html", form=form, method=pending["method"], methods=methods,
                   user=user)
 
 
-def _finish_login(user, method, next_url):
+def wrong_code_text(left):
+    return ngettext("The code is not right. You have %(num)d attempt left.",
+                    "The code is not right. You have %(num)d attempts left.", left)
+
+
+def sign_in(user, method):
+    """Start the signed-in session after the second factor: a new session id, the login audited.
+    False when the login is no longer active (disabled between the password and the code)."""
     session.clear()
-    rotate_session(session)  # new id after the second factor
-    if not login_user(user):  # disabled between the password and the code
+    rotate_session(session)
+    if not login_user(user):
+        return False
+    auth_service.complete_login(user, method)
+    return True
+
+
+def _finish_login(user, method, next_url):
+    if not sign_in(user, method):
         flash(_("Your login is not active. Contact your company's administrator."), "error")
         return redirect(url_for("auth.login"))
-    auth_service.complete_login(user, method)
     if user.kind == "employee":
         return redirect(url_for("me.index"))
     if user.kind == "staff":

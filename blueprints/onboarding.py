@@ -10,7 +10,6 @@ import datetime
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import login_user
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -23,14 +22,14 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo
 
 from extensions import limiter
-from models import TotpDevice, User, utcnow
+from models import utcnow
 from services import activation, applications, audit
 from services import auth as auth_service
 from services import two_factor as two_factor_service
 from services.sessions import rotate_session
 
 from .access import public
-from .auth import error_text
+from .auth import error_text, sign_in, wrong_code_text
 from .forms import DanishMobile, MaxLength, ValidCvr, ValidEmail, password_error_text
 from .rendering import render
 
@@ -141,8 +140,8 @@ def _activation():
         session.pop("activation", None)
         flash(_("The activation took too long and has expired. Apply again to get a new letter."), "error")
         return None, None
-    user = User.get_or_none(User.id == state["user_id"])
-    if user is None or user.status != "pending":
+    user = activation.pending_user(state["user_id"])
+    if user is None:
         session.pop("activation", None)
         return None, None
     return state, user
@@ -228,7 +227,7 @@ def two_factor():
         state = session["activation"]
     device = qr = None
     if state.get("device_id"):
-        device = TotpDevice.get_or_none(TotpDevice.id == state["device_id"], TotpDevice.user == user.id)
+        device = two_factor_service.device_of(user, state["device_id"], confirmed=False)
         qr = two_factor_service.qr_svg_data_uri(user, device) if device else None
     methods = [m for m in auth_service.second_factor_methods(user) if m != "totp"]
     return render("onboarding/two_factor.html", form=form, user=user, method=state.get("method"),
@@ -256,8 +255,7 @@ def _confirm(state, user, form):
     method, code = state["method"], form.code.data
     try:
         if method == "totp":
-            device = TotpDevice.get_or_none(TotpDevice.id == state.get("device_id") or 0,
-                                            TotpDevice.user == user.id)
+            device = two_factor_service.device_of(user, state.get("device_id"), confirmed=False)
             ok = device is not None and two_factor_service.confirm_enrolment(user, device, code)
         else:
             ok = auth_service.verify_second_factor(user, method, code, purpose="enrol")
@@ -275,17 +273,11 @@ def _confirm(state, user, form):
         flash(_("Too many wrong codes. Choose a way to confirm your logins again."), "error")
         return redirect(url_for("onboarding.two_factor"))
     session["activation"] = {**state, "attempts": attempts}
-    form.code.errors.append(_("The code is not right. You have %(left)d attempts left.",
-                              left=MAX_ENROL_ATTEMPTS - attempts))
+    form.code.errors.append(wrong_code_text(MAX_ENROL_ATTEMPTS - attempts))
     return None
 
 
 def _finish(user, method):
-    activation.finish_activation(user)
-    user = User.get_by_id(user.id)  # now active: Flask-Login refuses inactive users
-    session.clear()
-    rotate_session(session)  # a new id for the signed-in session
-    login_user(user)
-    auth_service.complete_login(user, method)
+    sign_in(activation.finish_activation(user), method)
     flash(_("Welcome to Selvbetjening, %(name)s. Your login is ready.", name=user.name), "success")
     return redirect(url_for("home.index"))

@@ -150,6 +150,11 @@ def check_activation(username, code):
     return user
 
 
+def pending_user(user_id):
+    """The login being activated in this session, while it is still pending."""
+    return User.get_or_none(User.id == user_id, User.status == "pending")
+
+
 def choose_password(user, password):
     """Set the pending user's password. Returns a reason code (see password_problem) or None."""
     problem = password_problem(password, (user.email, user.name, user.username))
@@ -163,10 +168,12 @@ def choose_password(user, password):
 
 
 def finish_activation(user):
-    """After the second factor is set up: the login becomes active."""
+    """After the second factor is set up: the login becomes active. Returns the active user."""
     with db.atomic():
         User.update(status="active").where(User.id == user.id).execute()
         audit.record("user.activated", user=user.id, obj=user)
+    user.status = "active"
+    return user
 
 
 def cancel_enrolment(user, device_id):

@@ -14,7 +14,6 @@ from .auth import (
     new_totp_secret,
     provisioning_uri,
     second_factor_methods,
-    verify_second_factor,
 )
 
 
@@ -33,11 +32,17 @@ def qr_svg_data_uri(user, device):
     return "data:image/svg+xml;base64," + base64.b64encode(out.getvalue()).decode()
 
 
-def own_device(user, device_id, confirmed=None):
-    query = TotpDevice.select().where(TotpDevice.user == user.id, TotpDevice.id == device_id)
+def device_of(user, device_id, confirmed=None):
+    """The user's own device with that id, or None."""
+    query = TotpDevice.select().where(TotpDevice.user == user.id, TotpDevice.id == (device_id or 0))
     if confirmed is not None:
         query = query.where(TotpDevice.confirmed == confirmed)
-    device = query.first()
+    return query.first()
+
+
+def own_device(user, device_id, confirmed=None):
+    """As device_of, but 404 for someone else's or a missing device."""
+    device = device_of(user, device_id, confirmed)
     if device is None:
         raise NotFound()
     return device
@@ -71,6 +76,3 @@ def remove_device(user, device):
         audit.record("2fa.device_removed", user=user.id, object_type="totpdevice", object_id=device.id)
     return True
 
-
-__all__ = ["start_enrolment", "qr_svg_data_uri", "own_device", "confirm_enrolment", "remove_device",
-           "verify_second_factor"]
