@@ -1,14 +1,12 @@
 """The demo data contract (DESIGN.md "Demo data"), checked on a fresh SQLite database."""
 import datetime
 import json
-import pathlib
 import re
 from collections import Counter
 
 import phonenumbers
 import pytest
-from peewee import SqliteDatabase, fn
-from playhouse.migrations import Runner
+from peewee import fn
 from stdnum import ean, luhn
 from stdnum.dk import cvr
 
@@ -38,20 +36,20 @@ from models import (
     UserProfile,
     VacationReply,
 )
+from models.database import migrate, open_database
 from models.orders import ORDER_STATUSES
 from services.demo_data import RESERVED_NUMBERS, create_demo_data
 from services.passwords import verify_password
 from services.rights import FUNCTIONS
 
-MIGRATIONS = pathlib.Path(__file__).resolve().parent.parent / "migrations"
 TODAY = datetime.date(2026, 11, 20)
 SECRET = "ONSWY5TCMV2GUZLONFXGOLLEMVWW6LJR"
 
 
 def _make_db(path):
-    d = SqliteDatabase(path, pragmas={"foreign_keys": 1})
-    models.db.initialize(d)
-    Runner(d, str(MIGRATIONS)).up()
+    """A migrated SQLite database, connected the way the app connects it."""
+    d = open_database(f"sqlite:///{path}")
+    migrate(d)
     return d
 
 
