@@ -1,16 +1,20 @@
 """Shared form fields and validators, with translated messages."""
-import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms.validators import ValidationError
+from stdnum.dk import cvr
+from stdnum.exceptions import InvalidChecksum
+from stdnum.exceptions import ValidationError as StdnumError
+from wtforms.validators import Length, ValidationError
+
+from services.validation import danish_number, email_address
 
 
 class ValidEmail:
     def __call__(self, form, field):
-        try:
-            field.data = validate_email(field.data or "", check_deliverability=False).normalized.lower()
-        except EmailNotValidError:
-            raise ValidationError(_l("Enter a valid e-mail address.")) from None
+        address = email_address(field.data)
+        if address is None:
+            raise ValidationError(_l("Enter a valid e-mail address."))
+        field.data = address
 
 
 class DanishMobile:
@@ -23,25 +27,8 @@ class DanishMobile:
         field.data = number
 
 
-def danish_number(text):
-    """E.164 of a Danish 8-digit number, or None.
-
-    'Possible' rather than 'valid': phonenumbers' ranges lag the Danish numbering
-    plan (it rejects numbers in use, such as 20 00 00 01).
-    """
-    try:
-        number = phonenumbers.parse(text or "", "DK")
-    except phonenumbers.NumberParseException:
-        return None
-    if number.country_code != 45 or not phonenumbers.is_possible_number(number):
-        return None
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
 def password_error_text(reason):
     """The translated sentence for services.passwords.password_problem's reason codes."""
-    from flask_babel import gettext as _
-
     return {
         "too_short": _("Use at least 12 characters. A few words in a row are easy to remember."),
         "too_long": _("Use at most 128 characters."),
@@ -54,10 +41,6 @@ class ValidCvr:
     """A Danish CVR number (8 digits, mod-11 by python-stdnum); leaves the 8 digits in field.data."""
 
     def __call__(self, form, field):
-        from stdnum.dk import cvr
-        from stdnum.exceptions import InvalidChecksum
-        from stdnum.exceptions import ValidationError as StdnumError
-
         try:
             field.data = cvr.validate(field.data or "")
         except InvalidChecksum:
@@ -68,7 +51,4 @@ class ValidCvr:
 
 def MaxLength(limit):  # noqa: N802 - reads like the WTForms validators it stands beside
     """Length(max=…) with a translated message (WTForms has no Danish catalogue)."""
-    from flask_babel import lazy_gettext as _l
-    from wtforms.validators import Length
-
     return Length(max=limit, message=_l("Use at most %(max)d characters."))

@@ -1,5 +1,6 @@
 """The front page, the top bar's search and the company switcher."""
 from flask import Blueprint, g, redirect, request, url_for
+from flask_login import current_user
 
 from services import frontpage
 from services.search import search as run_search
@@ -15,8 +16,6 @@ bp = Blueprint("home", __name__)
 @public
 def index():
     """Signed-in users land on their own start page; visitors on the login."""
-    from flask_login import current_user
-
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
     if current_user.kind == "staff":

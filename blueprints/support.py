@@ -1,5 +1,5 @@
 """Support tickets: list, create, details (also a fragment for the front page's 'Show more')."""
-from flask import Blueprint, flash, g, redirect, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -33,8 +33,6 @@ class ReplyForm(FlaskForm):
 @bp.route("/")
 @member("support")
 def index():
-    from flask import request
-
     return render("support/index.html", page=paginate(tickets.list_tickets(g.scope), request.args.get("page", 1)))
 
 

@@ -4,6 +4,8 @@ from . import job
 
 @job
 def process_application(application_id):
-    from services.applications import process_access_application
+    from services.applications import (
+        process_access_application,  # services import this module
+    )
 
     return process_access_application(application_id)

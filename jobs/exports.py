@@ -4,6 +4,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from services.audit_trail import write_csv
+
 from . import current_job_id, job, report_progress
 
 
@@ -15,8 +17,6 @@ def export_path(job_id):
 
 @job
 def export_audit_csv(company_ids, by_user=None, kind=None, date_from=None, date_to=None):
-    from services.audit_trail import write_csv
-
     parse = lambda d: datetime.date.fromisoformat(d) if d else None  # noqa: E731
     filters = {"user_id": by_user, "kind": kind, "date_from": parse(date_from), "date_to": parse(date_to)}
     rows = write_csv(export_path(current_job_id()), company_ids, filters,

@@ -8,9 +8,10 @@ import hmac
 import secrets
 
 from flask import current_app
+from flask_babel import format_date
 from flask_babel import gettext as _
 
-from models import Company, OneTimeCode, User, db, utcnow
+from models import Company, OneTimeCode, TotpDevice, User, db, utcnow
 
 from . import audit
 from .messages import in_locale, queue_message
@@ -87,8 +88,6 @@ def _activation_link(user):
 
 
 def _letter(user, company, code, expires):
-    from flask_babel import format_date
-
     subject = _("Your login to Selvbetjening")
     body = _(
         "To %(company)s, CVR %(cvr)s\n\n"
@@ -104,8 +103,6 @@ def _letter(user, company, code, expires):
 
 
 def _email(user, code, expires):
-    from flask_babel import format_date
-
     subject = _("A login to Selvbetjening has been created for you")
     body = _(
         "Hello %(name)s\n\n"
@@ -178,8 +175,6 @@ def finish_activation(user):
 
 def cancel_enrolment(user, device_id):
     """Drop an authenticator the pending user started to add but did not confirm (another method chosen)."""
-    from models import TotpDevice
-
     with db.atomic():
         removed = (TotpDevice.delete()
                    .where(TotpDevice.id == device_id, TotpDevice.user == user.id,

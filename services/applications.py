@@ -7,6 +7,8 @@ activation letter to the company's digital mailbox (e-Boks).
 """
 import datetime
 
+from jobs import enqueue
+from jobs.applications import process_application
 from models import Application, Company, Membership, OneTimeCode, User, db, utcnow
 
 from . import audit
@@ -37,9 +39,6 @@ class ApplicationError(Exception):
 
 def submit(kind, cvr, company_name, admin_name, email, mobile, reason=""):
     """Record an application (kind access or recovery) and, for access, queue its check."""
-    from jobs import enqueue
-    from jobs.applications import process_application
-
     company = Company.get_or_none(Company.cvr == cvr)
     with db.atomic():
         application = Application.create(

@@ -5,6 +5,8 @@ from jobs import enqueue
 from jobs.messages import deliver_message
 from models import OutboxMessage
 
+from .locale import regional
+
 
 def queue_message(channel, recipient, body, subject="", user=None, company=None, sensitive=False):
     """Write the message and enqueue its delivery; call outside a transaction.
@@ -19,7 +21,5 @@ def queue_message(channel, recipient, body, subject="", user=None, company=None,
 
 def in_locale(locale, render):
     """Render text in the recipient's language (None: Danish)."""
-    from .locale import regional
-
     with force_locale(regional(locale)):
         return render()

@@ -35,7 +35,7 @@ def password_problem(password, user_inputs=()):
     check against common and easily guessed passwords (zxcvbn's lists, the user's own
     name and e-mail counted as guessable).
     """
-    from zxcvbn import zxcvbn
+    from zxcvbn import zxcvbn  # loads its word lists on first use, not at start-up
 
     if len(password) < MIN_LENGTH:
         return "too_short"

@@ -1,4 +1,6 @@
 """Reading subscriptions within a scope (the changes come with the subscription services)."""
+from peewee import fn
+
 from models import (
     Account,
     AddOn,
@@ -51,8 +53,6 @@ def subscription_details(subscription):
 
 
 def month_usage(subscription_id):
-    from peewee import fn
-
     start = utcnow().replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     rows = (UsageRecord.select(UsageRecord.kind, fn.COUNT(UsageRecord.id), fn.SUM(UsageRecord.duration_s),
                                fn.SUM(UsageRecord.volume_kb), fn.SUM(UsageRecord.price))

@@ -7,7 +7,6 @@ event in one transaction, and raises UserError with a translated message on bad 
 """
 import logging
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 from werkzeug.exceptions import NotFound
@@ -32,6 +31,7 @@ from .listing import paginate
 from .rights import ADMIN_ONLY, FUNCTIONS
 from .scope import company_tree
 from .sessions import end_user_sessions
+from .validation import danish_number, email_address
 
 log = logging.getLogger(__name__)
 
@@ -153,19 +153,14 @@ def email_in_use(email):
 
 def clean_details(name, email, mobile):
     """Normalised (name, email, mobile) or UserError naming the field."""
-    from blueprints.forms import (
-        danish_number,  # the shared validator, also used by the forms
-    )
-
     name = " ".join((name or "").split())
     if not name:
         raise UserError(_("Enter the user's name."), "name")
     if len(name) > NAME_MAX:
         raise UserError(_("The name can be at most %(num)d characters.", num=NAME_MAX), "name")
-    try:
-        email = validate_email(email or "", check_deliverability=False).normalized.lower()
-    except EmailNotValidError:
-        raise UserError(_("Enter a valid e-mail address."), "email") from None
+    email = email_address(email)
+    if email is None:
+        raise UserError(_("Enter a valid e-mail address."), "email")
     number = danish_number(mobile)
     if number is None:
         raise UserError(_("Enter a Danish mobile number with 8 digits."), "mobile")
