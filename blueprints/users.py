@@ -19,7 +19,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from models import Membership
 from services import users as svc
 from services.ids import parse_id, parse_ids
 from services.rights import FUNCTION_LABELS
@@ -57,6 +56,11 @@ def index():
 
 def _steps():
     return tuple(s for s in STEPS if s != "companies" or len(g.scope.company_ids) > 1)
+
+
+def _requested_step(steps):
+    step = request.args.get("step")
+    return step if step in steps else steps[0]
 
 
 def _fresh_draft():
@@ -117,9 +121,7 @@ def _show(step, draft, errors=None, push=False, status=200):
 def new():
     steps = _steps()
     draft = _draft()
-    step = request.args.get("step") or steps[0]
-    if step not in steps:
-        step = steps[0]
+    step = _requested_step(steps)
     first_open = _first_open(draft, steps)
     if steps.index(step) > steps.index(first_open):
         return redirect(_step_url(first_open))
@@ -140,9 +142,7 @@ def new_post():
     """One step's form. `nav`: next, back, filter, preset:<name>, create or cancel."""
     steps = _steps()
     draft = _draft()
-    step = request.args.get("step") or steps[0]
-    if step not in steps:
-        step = steps[0]
+    step = _requested_step(steps)
     nav = request.form.get("nav", "next")
     if nav == "cancel":
         session.pop(DRAFT, None)
@@ -170,9 +170,8 @@ def new_post():
     if step not in draft["done"]:
         draft["done"].append(step)
     _save(draft)
-    following = steps[steps.index(step) + 1]
-    following = following if steps.index(following) <= steps.index(_first_open(draft, steps)) \
-        else _first_open(draft, steps)
+    # the next step, unless an earlier one still waits (the draft was changed further back)
+    following = min(steps[steps.index(step) + 1], _first_open(draft, steps), key=steps.index)
     return _show(following, draft, push=True) if wants_fragment() else redirect(_step_url(following))
 
 
@@ -198,13 +197,10 @@ def _check(step, draft):
         if step == "details":
             name, email, mobile = svc.clean_details(draft["name"], draft["email"], draft["mobile"])
             draft.update(name=name, email=email, mobile=mobile)
-            existing = svc.email_in_use(email)
+            existing = svc.existing_login_in_scope(g.scope, email)
             if existing is not None:
-                errors = {"email": _("%(email)s already has a login to Selvbetjening.", email=email)}
-                in_scope = (Membership.select().where(Membership.user == existing.id,
-                                                      Membership.company.in_(g.scope.company_ids)).exists())
-                errors["existing"] = existing.id if in_scope else 0
-                return errors
+                return {"email": _("%(email)s already has a login to Selvbetjening.", email=email),
+                        "existing": existing}
         elif step == "companies":
             draft["company_ids"] = svc.clean_companies(g.scope, draft["company_ids"])
             chosen, _matches, _more = svc.account_choices(g.scope, draft["company_ids"], "", draft["account_ids"])

@@ -149,6 +149,17 @@ def email_in_use(email):
     return User.get_or_none(User.email == (email or "").strip().lower())
 
 
+def existing_login_in_scope(scope, email):
+    """For the wizard's answer to a taken e-mail: the id of that login when it already works
+    in the admin's companies (so its page can be linked), 0 when it exists elsewhere, None when free."""
+    existing = email_in_use(email)
+    if existing is None:
+        return None
+    in_scope = (Membership.select().where(Membership.user == existing.id,
+                                          Membership.company.in_(scope.company_ids)).exists())
+    return existing.id if in_scope else 0
+
+
 # -- validation ------------------------------------------------------------------------
 
 def clean_details(name, email, mobile):
