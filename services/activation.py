@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from models import Company, OneTimeCode, TotpDevice, User, db, utcnow
 
 from . import audit
-from .messages import in_locale, queue_message
+from .messages import in_locale, public_url, queue_message
 from .passwords import hash_password, password_problem
 
 LIFETIME = {"digital_post": datetime.timedelta(days=14), "email": datetime.timedelta(days=7)}
@@ -80,13 +80,6 @@ def issue_activation(user_id, channel, company_id=None, actor_id=None):
     return user.username
 
 
-def _activation_link(user):
-    """An absolute link; built from the URL map, so it works in a job (no request there)."""
-    base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-    path = current_app.url_map.bind("localhost").build("onboarding.activate", {"username": user.username})
-    return base.rstrip("/") + path
-
-
 def _letter(user, company, code, expires):
     subject = _("Your login to Selvbetjening")
     body = _(
@@ -98,7 +91,8 @@ def _letter(user, company, code, expires):
         "two-factor authentication. The code can be used once and expires on %(date)s.\n\n"
         "If you did not apply, contact us.",
         company=company.name, cvr=company.cvr, name=user.name, username=user.username,
-        code=code, link=_activation_link(user), date=format_date(expires, "long"))
+        code=code, link=public_url("onboarding.activate", username=user.username),
+        date=format_date(expires, "long"))
     return subject, body
 
 
@@ -110,7 +104,8 @@ def _email(user, code, expires):
         "Username: %(username)s\nActivation code: %(code)s\n\n"
         "You choose a password and set up two-factor authentication with your mobile "
         "%(mobile)s or an authenticator app. The code can be used once and expires on %(date)s.",
-        name=user.name, link=_activation_link(user), username=user.username, code=code,
+        name=user.name, link=public_url("onboarding.activate", username=user.username),
+        username=user.username, code=code,
         mobile=user.mobile, date=format_date(expires, "long"))
     return subject, body
 

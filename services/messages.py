@@ -1,4 +1,5 @@
 """Messages that leave the system go through the outbox and are delivered by a job."""
+from flask import current_app
 from flask_babel import force_locale
 
 from jobs import enqueue
@@ -17,6 +18,12 @@ def queue_message(channel, recipient, body, subject="", user=None, company=None,
                                    body=body, user=user, company=company, sensitive=sensitive)
     enqueue(deliver_message, message.id)
     return message
+
+
+def public_url(endpoint, **values):
+    """An absolute link for a message; built from the URL map, so it works in a job (no request)."""
+    base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
+    return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, values)
 
 
 def in_locale(locale, render):

@@ -3,7 +3,6 @@ approve or reject applications (recovery requests above all).
 
 Every change is one transaction with its audit event; messages are queued after it.
 """
-from flask import current_app
 from flask_babel import gettext as _
 from peewee import JOIN
 from werkzeug.exceptions import NotFound
@@ -20,7 +19,7 @@ from .applications import (
     decide,
     lock_company,
 )
-from .messages import in_locale, queue_message
+from .messages import in_locale, public_url, queue_message
 from .sessions import end_user_sessions
 
 
@@ -80,13 +79,8 @@ def _notify_disabled(user, company, reason):
         _("To %(company)s, CVR %(cvr)s\n\nOur support has disabled the login of %(name)s (%(email)s) "
           "to Selvbetjening.\nReason: %(reason)s\n\nA new administrator can apply for access at %(link)s.",
           company=company.name, cvr=company.cvr, name=user.name, email=user.email, reason=reason,
-          link=_public_link("onboarding.apply"))))
+          link=public_url("onboarding.apply"))))
     queue_message("digital_post", company.cvr, body, subject=subject, company=company.id)
-
-
-def _public_link(endpoint):
-    base = current_app.config.get("PUBLIC_URL") or "http://127.0.0.1:5000"
-    return base.rstrip("/") + current_app.url_map.bind("localhost").build(endpoint, {})
 
 
 def disable_admin(staff_user, company_id, user_id, reason):
