@@ -14,6 +14,7 @@ ROLES = ("public", "signed_in", "member", "staff", "employee")
 
 
 def _mark(view, role, function=None):
+    assert role in ROLES, role
     view.access_policy = Policy(role, function)
     return view
 

@@ -11,10 +11,6 @@ def vat_of(net):
     return int((Decimal(net) * VAT_RATE).quantize(Decimal(1), rounding=ROUND_HALF_UP))
 
 
-def with_vat(net):
-    return net + vat_of(net)
-
-
 def format_money(ore):
     """1234550 -> '12.345,50 kr.' in Danish, 'DKK 12,345.50' in English."""
     amount = Decimal(ore) / 100

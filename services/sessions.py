@@ -8,6 +8,7 @@ import hashlib
 import json
 import secrets
 
+from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -86,8 +87,6 @@ class DatabaseSessionInterface(SessionInterface):
             if session.row is not None:
                 session.row.delete_instance()
             session.token = secrets.token_urlsafe(32)
-            from flask import request
-
             session.row = WebSession.create(
                 token_hash=_hash(session.token), user=user_id, data=json.dumps(dict(session)),
                 last_seen_at=now, ip=request.remote_addr or "",
