@@ -1,11 +1,18 @@
 """Password hashing with argon2id."""
+import functools
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()  # argon2id with the library's recommended parameters
 
-# Verified against when the e-mail is unknown, so both paths cost the same.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-for-timing")
+
+
+@functools.cache
+def _dummy_hash():
+    """Verified against when the e-mail is unknown, so both paths cost the same (made on first use,
+    not at start-up: hashing takes a noticeable moment)."""
+    return _hasher.hash("not-a-real-password-for-timing")
 
 
 def hash_password(password):
@@ -15,7 +22,7 @@ def hash_password(password):
 def verify_password(password_hash, password):
     """True when the password matches; a missing hash still costs one verification."""
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerificationError, InvalidHashError):
         return False
 
