@@ -195,7 +195,8 @@ def signed_in_states(server_url, browser):
             if role == "employee":
                 login_employee(page, server_url)
             else:
-                login(page, server_url, {"admin": "admin@demo.dk", "staff": "staff@operator.dk"}[role])
+                login(page, server_url, {"admin": "admin@demo.dk", "staff": "staff@operator.dk",
+                                         "limited": "begraenset@demo.dk"}[role])
             path = folder / f"{role}.json"
             context.storage_state(path=str(path))
             context.close()

@@ -241,6 +241,20 @@ PAGES = [
     ("staff", "staff", "/staff"),
     ("staff-outages", "staff", "/staff/outages"),
     ("staff-tickets", "staff", "/staff/tickets"),
+    ("staff-ticket", "staff", "/staff/tickets/1"),
+    ("staff-applications", "staff", "/staff/applications"),
+    ("staff-companies", "staff", "/staff/companies?cvr=25313763"),
+    ("users-new", "admin", "/users/new"),
+    ("users-audit", "admin", "/users/audit"),
+    ("activate", None, "/activate"),
+    # English: the limited user has chosen no language, so the browser's en-GB decides
+    ("en-front", "limited-en", "/"),
+    ("en-subscriptions", "limited-en", "/subscriptions"),
+    ("en-subscription", "limited-en", "/subscriptions/{mette}"),
+    ("en-invoices", "limited-en", "/invoices"),
+    ("en-settings", "limited-en", "/settings"),
+    ("en-apply", "anonymous-en", "/apply"),
+    ("en-login", "anonymous-en", "/login"),
 ]
 
 
@@ -248,8 +262,11 @@ PAGES = [
 def test_page_accessible(server_url, browser, signed_in_states, artifacts, mette_id, name, role, path):
     """Each page at 360 px, then at 1280 px: it loads, nothing sticks out sideways,
     axe finds nothing; screenshots of the whole page and of the first screen."""
-    state = signed_in_states(role) if role in ("admin", "staff", "employee") else None
-    context = new_context(browser, viewport=PHONE, storage_state=state)
+    english = role and role.endswith("-en")
+    role = role.removesuffix("-en") if role else role
+    role = None if role == "anonymous" else role
+    state = signed_in_states(role) if role in ("admin", "staff", "employee", "limited") else None
+    context = new_context(browser, viewport=PHONE, storage_state=state, locale="en-GB" if english else "da-DK")
     page = context.new_page()
     if role == "pending":
         # The code page exists only between the password and the code.
@@ -263,6 +280,7 @@ def test_page_accessible(server_url, browser, signed_in_states, artifacts, mette
         assert response.status == 200, f"{path}: HTTP {response.status}"
         assert "/login" not in page.url or role is None, f"{path}: sent to the login page"
     expect(page.locator("h1").first).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == ("en" if english else "da")
     problems = []
     for viewport in (PHONE, DESKTOP):
         width = viewport["width"]
