@@ -58,10 +58,11 @@ def _load_user(user_id):
 
 
 def _register_blueprints(app):
-    from blueprints import (areas, audit_trail, auth, health, home, me, onboarding, settings, staff,
-                            support, users)
+    from blueprints import (areas, audit_trail, auth, health, home, me, onboarding, orders, settings,
+                            staff, step_up, subscriptions, support, transfers, users)
 
-    for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users, audit_trail):
+    for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users, audit_trail,
+                   subscriptions, orders, step_up, transfers):
         app.register_blueprint(module.bp)
     if app.config["DEMO_MODE"]:
         from blueprints import dev

@@ -1,4 +1,4 @@
-"""Flask CLI commands: migrate, demo-data, translate, purge."""
+"""Flask CLI commands: migrate, demo-data, translate, purge, end-due."""
 import subprocess
 import sys
 import time
@@ -67,3 +67,11 @@ def register_cli(app):
         from jobs.maintenance import purge_expired
 
         enqueue(purge_expired)
+
+    @app.cli.command("end-due")
+    def end_due_command():
+        """Let cancellations and transfers whose date has come take effect (run daily)."""
+        from services.orders import end_due
+
+        with db.connection_context():
+            click.echo(f"{end_due()} subscriptions ended")

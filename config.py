@@ -36,6 +36,11 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "locales")
     LANGUAGES = ("da", "en")
 
+    # The local operator network: seconds an order takes, and the share that fails (0..1).
+    NETWORK_DELAY_SECONDS = float(os.environ.get("NETWORK_DELAY_SECONDS", "3"))
+    NETWORK_FAILURE_RATE = float(os.environ.get("NETWORK_FAILURE_RATE", "0"))
+    STEP_UP_MINUTES = 5  # PIN/PUK, cancel and transfer need a second factor this recent
+
     JOBS_INLINE = False  # run in-process jobs in the request instead of a thread (tests)
 
 

@@ -1,11 +1,9 @@
-"""The customer areas of the left menu: subscriptions, accounts, invoices, orders,
-numbers and products. Read views for now; the actions come with their services."""
+"""Accounts, invoices, numbers and products: read views until their own areas come."""
 from flask import Blueprint, g, request
 
 from models import (
     Account,
     Invoice,
-    Order,
 )
 from services import subscriptions as subs
 from services import telephony
@@ -15,26 +13,6 @@ from .access import member
 from .rendering import render
 
 bp = Blueprint("areas", __name__)
-
-
-@bp.route("/subscriptions")
-@member("subscriptions")
-def subscriptions():
-    args = request.args
-    page = subs.list_subscriptions(g.scope, q=args.get("q", ""), kind=args.get("kind", ""),
-                                   status=args.get("status", ""), sort=args.get("sort", "name"),
-                                   page=args.get("page", 1))
-    return render("areas/subscriptions.html", "rows", page=page, args=args,
-                  task=args.get("task", ""))
-
-
-@bp.route("/subscriptions/<int:subscription_id>")
-@member("subscriptions")
-def subscription(subscription_id):
-    item = subs.get_subscription(g.scope, subscription_id)
-    details = subs.subscription_details(item)
-    usage = subs.recent_usage(item.id) if g.scope.can("usage") else []
-    return render("areas/subscription.html", item=item, recent=usage, **details)
 
 
 @bp.route("/accounts")
@@ -56,20 +34,6 @@ def account(account_id):
 def invoices():
     query = g.scope.invoices().order_by(Invoice.issued_on.desc(), Account.number)
     return render("areas/invoices.html", "rows", page=paginate(query, request.args.get("page", 1)))
-
-
-@bp.route("/orders")
-@member("orders")
-def orders():
-    status = request.args.get("status", "open")
-    query = g.scope.orders()
-    if status == "done":
-        query = query.where(Order.status.in_(("completed", "failed")))
-    else:
-        status = "open"
-        query = query.where(Order.status.in_(("received", "in_progress")))
-    page = paginate(query.order_by(Order.created_at.desc()), request.args.get("page", 1))
-    return render("areas/orders.html", "rows", page=page, which=status)
 
 
 @bp.route("/numbers")

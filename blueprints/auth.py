@@ -201,7 +201,13 @@ def sign_in(user, method):
     if not login_user(user):
         return False
     auth_service.complete_login(user, method)
+    mark_second_factor()
     return True
+
+
+def mark_second_factor():
+    """The time of the last second factor: step-up actions (PIN/PUK, cancel) need it recent."""
+    session["second_factor_at"] = utcnow().isoformat()
 
 
 def _finish_login(user, method, next_url):

@@ -5,10 +5,10 @@ from flask_login import current_user
 
 MEMBER_MENU = (
     ("home.index", _l("Front page"), None),
-    ("areas.subscriptions", _l("Subscriptions"), "subscriptions"),
+    ("subscriptions.index", _l("Subscriptions"), "subscriptions"),
     ("areas.numbers", _l("Numbers"), "numbers"),
     ("areas.invoices", _l("Invoices"), "invoices"),
-    ("areas.orders", _l("Order status"), "orders"),
+    ("orders.index", _l("Order status"), "orders"),
     ("areas.accounts", _l("Accounts"), "accounts"),
     ("areas.products", _l("Products"), "products"),
     ("users.index", _l("Self-service users"), "users"),

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from services import users as svc
+from services.errors import ServiceError
 from services.ids import parse_id, parse_ids
 from services.rights import FUNCTION_LABELS
 
@@ -209,7 +210,7 @@ def _check(step, draft):
             svc.clean_accounts(g.scope, draft["company_ids"], draft["full_access"], draft["account_ids"], False)
         elif step == "rights":
             svc.clean_functions(draft["functions"], draft["is_admin"])
-    except svc.UserError as error:
+    except ServiceError as error:
         return {error.field or "form": error.message}
     return {}
 
@@ -222,7 +223,7 @@ def _create(draft, steps):
         user, sent = svc.create_user(
             g.scope, draft["name"], draft["email"], draft["mobile"], draft["company_ids"],
             draft["full_access"], draft["account_ids"], draft["functions"], draft["is_admin"])
-    except svc.UserError as error:
+    except ServiceError as error:
         return _show("summary", draft, errors={"form": error.message, error.field or "form": error.message})
     session.pop(DRAFT, None)
     if sent:
@@ -287,7 +288,7 @@ def rights(user_id):
     try:
         user = svc.update_rights(g.scope, user_id, membership_id, values["full_access"],
                                  form.getlist("account_ids"), values["functions"], values["is_admin"])
-    except svc.UserError as error:
+    except ServiceError as error:
         return _detail_page(user_id, errors={key: error.message}, submitted={key: values}, status=422)
     flash(_("The rights of %(name)s were saved. They apply from the user's next page view.",
             name=user.name), "success")
@@ -298,7 +299,7 @@ def _action(user_id, do, message):
     """Run a one-button action; its error or success as a flash on the user's page."""
     try:
         result = do(g.scope, user_id)
-    except svc.UserError as error:
+    except ServiceError as error:
         flash(error.message, "error")
     else:
         flash(message(result), "success")
@@ -339,7 +340,7 @@ def delete(user_id):
     user, _memberships = svc.get_user(g.scope, user_id)
     try:
         svc.delete_user(g.scope, user_id)
-    except svc.UserError as error:
+    except ServiceError as error:
         flash(error.message, "error")
         return redirect(url_for("users.detail", user_id=user_id))
     flash(_("%(name)s no longer has access to your companies.", name=user.name), "success")

@@ -4,16 +4,19 @@ import datetime
 from flask import current_app
 
 from models import OneTimeCode, WebSession, utcnow
+from services.exports import purge_old_exports
 
 from . import job, report_progress
 
 
 @job
 def purge_expired():
-    """Delete idle sessions and spent codes; returns how many rows went."""
+    """Delete idle sessions, spent codes and export files older than a day; returns what went."""
     idle = datetime.timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     sessions = WebSession.delete().where(WebSession.last_seen_at < utcnow() - idle).execute()
-    report_progress(50, "sessions")
+    report_progress(33, "sessions")
     codes = OneTimeCode.delete().where(OneTimeCode.expires_at < utcnow() - datetime.timedelta(days=1)).execute()
-    report_progress(100, "codes")
-    return f"{sessions} sessions, {codes} codes"
+    report_progress(66, "codes")
+    files = purge_old_exports()
+    report_progress(100, "exports")
+    return f"{sessions} sessions, {codes} codes, {files} export files"

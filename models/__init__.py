@@ -3,12 +3,13 @@ from peewee import sort_models
 
 from .audit import AuditEvent
 from .base import BaseModel, db, utcnow
+from .bulk import BulkItem, BulkRequest
 from .billing import CreditNote, Invoice, InvoiceLine
 from .catalogue import AddOn, Plan
 from .customers import Account, Company, Customer
 from .jobs import JobRecord
 from .numbers import PortingRequest
-from .orders import Order
+from .orders import Order, OrderStep
 from .outbox import OutboxMessage
 from .products import CallFlowStep, PersonalNumber, PhoneSystem, UserProfile, VacationReply
 from .subscriptions import SimCard, Subscription, SubscriptionAddOn
@@ -19,7 +20,7 @@ from .users import Membership, MembershipAccount, OneTimeCode, TotpDevice, User,
 ALL_MODELS = sort_models([
     Customer, Company, Account, Plan, AddOn, Subscription, SubscriptionAddOn, SimCard,
     User, Membership, MembershipAccount, TotpDevice, OneTimeCode, WebSession,
-    Order, UsageRecord, Invoice, InvoiceLine, CreditNote, Application, SupportTicket,
+    Order, OrderStep, BulkRequest, BulkItem, UsageRecord, Invoice, InvoiceLine, CreditNote, Application, SupportTicket,
     TicketMessage, Outage, PortingRequest, PhoneSystem, CallFlowStep, UserProfile,
     VacationReply, PersonalNumber, AuditEvent, OutboxMessage, JobRecord,
 ])

@@ -1,4 +1,6 @@
 """Orders: every change a customer asks for, carried out by provisioning jobs."""
+import uuid
+
 from peewee import CharField, DateTimeField, ForeignKeyField, TextField
 
 from .base import TimestampedModel, utcnow
@@ -8,9 +10,14 @@ from .users import User
 
 ORDER_KINDS = (
     "new_subscription", "takeover", "sim_change", "plan_change", "cancel",
-    "transfer", "addon", "block", "unblock", "port_in", "account_change",
+    "transfer", "addon", "addon_remove", "block", "unblock", "port_in", "account_change",
 )
 ORDER_STATUSES = ("received", "in_progress", "completed", "failed")
+OPEN_STATUSES = ("received", "in_progress")
+
+
+def new_key():
+    return uuid.uuid4().hex
 
 
 class Order(TimestampedModel):
@@ -24,10 +31,28 @@ class Order(TimestampedModel):
     requested_by = ForeignKeyField(User, null=True)
     updated_at = DateTimeField(default=utcnow)
     completed_at = DateTimeField(null=True)
-    failure_reason = CharField(default="")
+    failure_reason = CharField(default="")  # a code, translated by labels ("order_failure")
+    # Sent to the network with every attempt, so a retried job is carried out once.
+    idempotency_key = CharField(max_length=32, unique=True, default=new_key)
+    applied_at = DateTimeField(null=True)  # set in the same UPDATE that completes the order
+    batch = CharField(max_length=32, null=True, index=True)  # orders placed together (offboarding, bulk)
+    # A transfer waits for the new holder: the SHA-256 of the link's token.
+    acceptance_hash = CharField(max_length=64, null=True, index=True)
 
     class Meta:
         indexes = (
             (("company", "status", "created_at"), False),
             (("customer", "created_at"), False),
+            (("subscription", "status"), False),
         )
+
+
+class OrderStep(TimestampedModel):
+    """What happened to an order and when: received, sent, waiting, completed, failed."""
+
+    order = ForeignKeyField(Order, backref="steps", on_delete="CASCADE")
+    step = CharField(max_length=24)
+    note = CharField(default="")  # a code (failure reason) or a plain value; never a secret
+
+    class Meta:
+        indexes = ((("order", "created_at"), False),)

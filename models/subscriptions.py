@@ -6,6 +6,8 @@ from .catalogue import AddOn, Plan
 from .customers import Account, Company, Customer
 
 STATUSES = ("pending", "active", "blocked", "cancelled", "transferred")
+ENDED = ("cancelled", "transferred")
+BLOCK_PARTS = ("all", "abroad", "data", "premium")  # "all": the whole subscription (lost phone)
 SIM_FORMS = ("physical", "esim")
 SIM_STATUSES = ("active", "old", "ordered")
 
@@ -26,6 +28,8 @@ class Subscription(TimestampedModel):
     invoice_note = CharField(default="")
     start_date = DateField()
     end_date = DateField(null=True)
+    blocked_parts = CharField(default="")  # comma-separated BLOCK_PARTS in force
+    address = CharField(default="")  # installation address of internet and circuits
 
     class Meta:
         indexes = (
@@ -44,6 +48,14 @@ class Subscription(TimestampedModel):
         digits = "".join(ch for ch in number if ch.isdigit())
         local = digits[2:] if number.startswith("+45") else digits
         return " ".join((holder_name.lower(), local, digits, holder_email.lower()))
+
+    @property
+    def blocks(self):
+        return tuple(p for p in self.blocked_parts.split(",") if p)
+
+    @property
+    def ended(self):
+        return self.status in ENDED
 
 
 class SubscriptionAddOn(BaseModel):

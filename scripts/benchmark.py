@@ -6,6 +6,8 @@ Builds (or reuses) a SQLite database with the demo data and N subscriptions for 
 Koncern, signs in as admin@demo.dk and as the limited user, and prints, per page, the
 median and 95th-percentile time in the Flask app (no network) and the number of queries.
 The query count must not grow with N: that is what "a fixed number of queries per page" means.
+Last, it times the CSV export of all subscriptions (the job, run inline) and its peak
+memory (tracemalloc): streaming keeps the memory flat whatever N is.
 """
 import argparse
 import logging
@@ -13,6 +15,7 @@ import os
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +27,8 @@ PAGES = [
     ("subscriptions, page 1000 by number", "/subscriptions?sort=number&page=1000"),
     ("subscriptions, search 'hansen'", "/subscriptions?q=hansen"),
     ("subscriptions, mobile by e-mail", "/subscriptions?kind=mobile&sort=email"),
+    ("subscriptions, one account (HTMX)", "/subscriptions?account=40120011"),
+    ("subscriptions, subsidiary, active (HTMX)", "/subscriptions?company={subsidiary}&status=active"),
     ("top search '2000' (HTMX)", "/search?q=2000"),
     ("accounts", "/accounts"),
     ("invoices", "/invoices"),
@@ -72,7 +77,8 @@ def signed_in(app, email):
 
 
 def measure(client, path, repeat, counter):
-    headers = {"HX-Request": "true"} if path.startswith("/search") else {}
+    fragment = path.startswith("/search") or "account=" in path or "company=" in path
+    headers = {"HX-Request": "true"} if fragment else {}
     client.get(path, headers=headers)  # warm caches
     times, queries = [], []
     for _ in range(repeat):
@@ -104,14 +110,51 @@ def main():
     peewee_log.propagate = False
     peewee_log.setLevel(logging.DEBUG)
 
+    from models import Company, db
+
+    with db.connection_context():
+        subsidiary = Company.get(Company.cvr == "12345682").id  # Demo Service ApS
+    pages = [(name, path.format(subsidiary=subsidiary)) for name, path in PAGES]
+
     print(f"{'page':40} {'user':10} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for email, who in (("admin@demo.dk", "admin"), ("begraenset@demo.dk", "limited")):
         client = signed_in(app, email)
-        for name, path in PAGES:
+        for name, path in pages:
             if who == "limited" and path.startswith("/users"):  # admins only
                 continue
             median, p95, queries = measure(client, path, args.repeat, counter)
             print(f"{name:40} {who:10} {median:10.1f} {p95:8.1f} {queries:8d}")
+
+    peewee_log.removeHandler(counter)
+    for email, who in (("admin@demo.dk", "admin"), ("begraenset@demo.dk", "limited")):
+        rows, seconds, peak = measure_export(app, email)
+        print(f"CSV export of all subscriptions, {who}: {rows:,} rows, {seconds:.1f} s, "
+              f"peak memory {peak / 1024 / 1024:.1f} MiB")
+
+
+def measure_export(app, email):
+    """Run the subscription export job inline; returns rows, seconds and peak traced memory."""
+    from jobs import enqueue
+    from jobs.exports import export_subscriptions_csv
+    from models import JobRecord, Membership, User, db
+
+    with app.app_context(), db.connection_context():
+        user = User.get(User.email == email)
+        membership = Membership.select().where(Membership.user == user).order_by(Membership.id).first()
+        tracemalloc.start()
+        started = time.perf_counter()
+        job_id = enqueue(export_subscriptions_csv, membership.id, {}, track=True, user_id=user.id,
+                         company_id=membership.company_id)
+        seconds = time.perf_counter() - started
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        record = JobRecord.get_by_id(job_id)
+        if record.status != "finished":
+            raise SystemExit(f"export: {record.status} {record.message}")
+        from services.exports import export_path
+
+        export_path(job_id).unlink(missing_ok=True)
+        return int(record.result), seconds, peak
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
 """Reading and exporting a company's audit trail (admins only)."""
-import csv
 import datetime
 import json
 
@@ -7,6 +6,8 @@ from peewee import JOIN
 
 from models import AuditEvent, Membership, User
 
+from . import exports
+from .exports import spreadsheet_safe  # noqa: F401 (its old home; services/exports.py is the one)
 from .ids import parse_id
 from .listing import paginate
 
@@ -70,30 +71,20 @@ def details_text(event):
     return ", ".join(f"{k}: {v}" for k, v in details.items())
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+def export_csv(scope, path, filters, progress=None):
+    """Write the filtered events to `path` (services/exports.py's dialect); returns the row count.
 
+    The scope is rebuilt by the job from the membership, so the right is checked again there.
+    """
+    scope.require("users")
+    query = filtered(scope.company_ids, **filters).limit(EXPORT_LIMIT)
+    total = query.count()
 
-def spreadsheet_safe(cell):
-    """A cell Excel will not run as a formula: names and details are typed by users (OWASP CSV injection)."""
-    text = str(cell)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def write_csv(path, company_ids, filters, progress=None):
-    """Write the events as CSV (Excel dialect, UTF-8 with BOM so Excel reads æøå); returns the row count."""
-    query = filtered(company_ids, **filters).limit(EXPORT_LIMIT)
-    total = max(1, query.count())
-    rows = 0
-    with open(path, "w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.writer(fh, dialect="excel", delimiter=";")
-        writer.writerow(["time_utc", "user", "email", "action", "object_type", "object_id", "details", "ip"])
+    def rows():
         for event in query.iterator():
             user = event.user if event.user_id else None
-            writer.writerow([spreadsheet_safe(cell) for cell in (
-                event.created_at.isoformat(timespec="seconds"), user.name if user else "",
-                user.email if user else "", event.action, event.object_type, event.object_id,
-                details_text(event), event.ip)])
-            rows += 1
-            if progress and rows % 500 == 0:
-                progress(rows * 100 // total)
-    return rows
+            yield (event.created_at, user.name if user else "", user.email if user else "", event.action,
+                   event.object_type, event.object_id, details_text(event), event.ip)
+
+    header = ("time_utc", "user", "email", "action", "object_type", "object_id", "details", "ip")
+    return exports.write_csv(path, header, rows(), total=total, progress=progress)

@@ -38,6 +38,7 @@ from models import (
     Membership,
     MembershipAccount,
     Order,
+    OrderStep,
     Outage,
     PersonalNumber,
     PhoneSystem,
@@ -724,11 +725,22 @@ ORDER_PLAN = (
     ("account_change", "completed", "demo_service", "active"),
     ("account_change", "received", "demo", "active"),
 )
-FAILURES = {
-    "takeover": "Afgivende operatør afviste overdragelsen: kundenummeret passer ikke",
-    "sim_change": "SIM-kortet kunne ikke aktiveres i netværket (fejlkode 4012)",
-    "addon": "Tillægget kan ikke kombineres med abonnementets nuværende pakke",
+FAILURES = {  # reason codes, as the network answers (labels: "order_failure")
+    "takeover": "donor_rejected",
+    "sim_change": "sim_not_activated",
+    "addon": "addon_incompatible",
 }
+
+
+def _order_steps(order, created, done):
+    """The steps an order of that status has been through."""
+    steps = [("received", created, "")]
+    if order.status != "received":
+        steps.append(("in_progress", created + (done - created) / 10, ""))
+    if order.status in ("completed", "failed"):
+        steps.append((order.status, done, order.failure_reason))
+    for step, at, note in steps:
+        OrderStep.create(order=order.id, step=step, created_at=at, note=note)
 
 
 def _order_details(kind, row, rng, ctx):
@@ -744,7 +756,9 @@ def _order_details(kind, row, rng, ctx):
         return {"number": number, "donor_operator": rng.choice(("Telia", "Telenor", "3")),
                 "plan": plan.code if plan else "MOB-BASIS-10"}
     if kind == "sim_change":
-        return {"number": row["number"], "form": rng.choice(("physical", "esim")),
+        form = rng.choice(("physical", "esim"))
+        return {"number": row["number"], "sim_form": form, "how": form,
+                "delivery_address": "Vesterbrogade 1, 1620 København V",
                 "reason": rng.choice(("lost", "damaged", "esim"))}
     if kind == "plan_change":
         return {"number": row["number"], "from_plan": plan.code, "to_plan": "MOB-FRI-100"}
@@ -782,7 +796,7 @@ def _create_orders(ctx):
                 continue  # a tiny demo (--subscriptions 5) may lack such a subscription
         created = ctx.now - datetime.timedelta(days=len(ORDER_PLAN) - i, hours=rng.randint(0, 8))
         done = created + datetime.timedelta(minutes=rng.randint(2, 600))
-        Order.create(
+        order = Order.create(
             customer=company.customer_id, company=company,
             account=row["account"] if row else ctx.accounts[company_key][0],
             subscription=row["id"] if row else None, kind=kind, status=status,
@@ -791,16 +805,18 @@ def _create_orders(ctx):
             updated_at=done if status in ("completed", "failed") else created,
             completed_at=done if status in ("completed", "failed") else None,
             failure_reason=FAILURES.get(kind, "") if status == "failed" else "")
+        _order_steps(order, created, done)
         count += 1
     # Anden Kunde ApS: one completed SIM change.
     row = next(r for r in ctx.subs["anden"] if r["kind"] == "mobile")
-    Order.create(customer=ctx.customers["anden"], company=ctx.companies["anden"],
-                 account=row["account"], subscription=row["id"], kind="sim_change",
-                 status="completed", details=json.dumps({"number": row["number"],
-                                                         "form": "physical", "reason": "lost"}),
-                 requested_by=ctx.users["admin@anden.dk"],
-                 created_at=ctx.now - datetime.timedelta(days=3),
-                 completed_at=ctx.now - datetime.timedelta(days=3, hours=-1))
+    created = ctx.now - datetime.timedelta(days=3)
+    order = Order.create(customer=ctx.customers["anden"], company=ctx.companies["anden"],
+                         account=row["account"], subscription=row["id"], kind="sim_change",
+                         status="completed", details=json.dumps({"number": row["number"], "sim_form": "physical",
+                                                                 "how": "in_hand", "reason": "lost"}),
+                         requested_by=ctx.users["admin@anden.dk"], created_at=created,
+                         completed_at=created + datetime.timedelta(hours=1))
+    _order_steps(order, created, created + datetime.timedelta(hours=1))
     ctx.count("orders", count + 1)
 
 

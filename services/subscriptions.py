@@ -1,9 +1,13 @@
-"""Reading subscriptions within a scope (the changes come with the subscription services)."""
+"""Reading subscriptions within a scope: the overview, its filters and the CSV export
+(the changes come with the subscription services)."""
+from flask_babel import gettext as _
 from peewee import fn
 
 from models import (
     Account,
     AddOn,
+    Company,
+    Plan,
     SimCard,
     Subscription,
     SubscriptionAddOn,
@@ -13,6 +17,9 @@ from models import (
 from models.catalogue import KINDS
 from models.subscriptions import STATUSES
 
+from . import audit, exports
+from .formatting import phone
+from .ids import parse_id
 from .listing import paginate
 
 SORTS = {
@@ -24,19 +31,150 @@ SORTS = {
 }
 
 
-def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1):
-    def filtered(query):
-        text = (q or "").strip().lower()
-        if text:
-            query = query.where(Subscription.search_key.contains(text))
-        if kind in KINDS:
-            query = query.where(Subscription.kind == kind)
-        if status in STATUSES:
-            query = query.where(Subscription.status == status)
-        return query
+FILTERS = ("q", "kind", "status", "account", "company")  # what the overview, bulk and export share
+MAX_ACCOUNT_OPTIONS = 200  # more accounts than this: a text field for the account number
 
-    rows = filtered(scope.subscriptions()).order_by(*SORTS.get(sort, SORTS["name"]))
-    return paginate(rows, page, count_query=filtered(scope.subscriptions(details=False)))
+
+def parse_filters(args):
+    """Plain, validated filter values from query or form arguments; bad values are dropped.
+
+    `account` is an account number (digits), `company` a company id; both only narrow
+    the scope, so an id of another customer simply matches nothing.
+    """
+    def text(name, limit=100):
+        return str(args.get(name) or "").strip()[:limit]
+
+    account = text("account", 20).replace(" ", "")
+    return {
+        "q": text("q"),
+        "kind": text("kind") if text("kind") in KINDS else "",
+        "status": text("status") if text("status") in STATUSES else "",
+        "account": account if account.isdigit() else "",
+        "company": parse_id(args.get("company")),
+        "sort": text("sort") if text("sort") in SORTS else "name",
+    }
+
+
+def _narrowed(query, q="", kind="", status="", account="", company=None):
+    text = (q or "").strip().lower()
+    if text:
+        query = query.where(Subscription.search_key.contains(text))
+    if kind in KINDS:
+        query = query.where(Subscription.kind == kind)
+    if status in STATUSES:
+        query = query.where(Subscription.status == status)
+    if account:
+        # a scalar subquery on the unique account number: the (account, holder_name) index serves the rest
+        by_number = Account.alias("by_number")
+        query = query.where(Subscription.account == by_number.select(by_number.id)
+                            .where(by_number.number == account))
+    if company:
+        query = query.where(Subscription.company == company)
+    return query
+
+
+def shows_companies(scope):
+    """The scope holds subsidiaries: the overview gets a Company column and filter."""
+    return len(scope.company_ids) > 1
+
+
+def matching(scope, q="", kind="", status="", account="", company=None, sort=None, details=False):
+    """The subscriptions in scope that match the overview's filters.
+
+    Without details it is the cheap query to count or to select ids from (bulk "all that
+    match"); with details the account, plan and (for a company tree) company come along.
+    """
+    scope.require("subscriptions")
+    query = scope.subscriptions(details=details)
+    if details and shows_companies(scope):
+        query = query.select_extend(Company).switch(Subscription).join(Company)
+    query = _narrowed(query, q, kind, status, account, company)
+    if sort is not None:
+        query = query.order_by(*SORTS.get(sort, SORTS["name"]))
+    return query
+
+
+def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, account="", company=None):
+    """One page of the overview: two queries (count and rows), whatever the filters."""
+    filters = {"q": q, "kind": kind, "status": status, "account": account, "company": company}
+    rows = matching(scope, sort=sort, details=True, **filters)
+    return paginate(rows, page, count_query=matching(scope, **filters))
+
+
+def filter_options(scope):
+    """The choices of the overview's filters: one query for companies (only for a company
+    tree) and one for accounts; `accounts` is None when there are too many for a select."""
+    scope.require("subscriptions")
+    companies = list(scope.companies()) if shows_companies(scope) else []
+    accounts = list(scope.accounts().select(Account.id, Account.number, Account.name)
+                    .order_by(Account.number).limit(MAX_ACCOUNT_OPTIONS + 1))
+    return {"companies": companies,
+            "accounts": accounts if len(accounts) <= MAX_ACCOUNT_OPTIONS else None}
+
+
+def start_export(scope, filters):
+    """Audit and enqueue the CSV export of the matching subscriptions; returns the job id.
+
+    The job gets the membership id, not the scope: it rebuilds the scope itself.
+    """
+    from jobs import enqueue  # jobs import this module
+    from jobs.exports import export_subscriptions_csv
+
+    scope.require("subscriptions")
+    audit.record_for_scope(scope, "subscription.export", filters={k: v for k, v in filters.items() if v})
+    return enqueue(export_subscriptions_csv, scope.membership_id, dict(filters), track=True,
+                   user_id=scope.user_id, company_id=scope.company_id)
+
+
+EXPORT_BATCH = 1000  # rows per add-on lookup while streaming the export
+
+
+def export_csv(scope, path, filters, progress=None):
+    """Write the matching subscriptions to `path` as CSV; returns the row count.
+
+    Streams rows from the database (`.iterator()`) and loads add-ons per batch, so
+    memory stays flat at 100,000 subscriptions. Headers and labels are in the current
+    locale (the job sets the user's).
+    """
+    from blueprints.labels import label  # the translated names of kinds and statuses
+
+    scope.require("subscriptions")
+    sort = filters.get("sort") or "name"
+    filters = {k: filters.get(k) for k in FILTERS}
+    count = matching(scope, **filters).count()
+    query = (_narrowed(scope.subscriptions(details=False), **filters)
+             .select(Subscription.id, Subscription.holder_name, Subscription.number, Subscription.kind,
+                     Plan.name, Subscription.status, Account.number, Company.name, Subscription.holder_email,
+                     Subscription.start_date, Subscription.end_date, Subscription.invoice_note)
+             .join(Account, on=(Subscription.account == Account.id))
+             .switch(Subscription).join(Plan, on=(Subscription.plan == Plan.id))
+             .switch(Subscription).join(Company, on=(Subscription.company == Company.id))
+             .order_by(*SORTS.get(sort, SORTS["name"]))
+             .tuples())
+    header = (_("Name"), _("Number"), _("Type"), _("Plan"), _("Status"), _("Account number"), _("Company"),
+              _("E-mail"), _("Start date"), _("End date"), _("Invoice note"), _("Add-ons"))
+
+    def with_addons(batch):
+        names = {}
+        for sub_id, name in (SubscriptionAddOn.select(SubscriptionAddOn.subscription, AddOn.name).join(AddOn)
+                             .where(SubscriptionAddOn.subscription.in_([row[0] for row in batch]))
+                             .order_by(AddOn.name).tuples()):
+            names.setdefault(sub_id, []).append(name)
+        for (sub_id, name, number, kind, plan, status, account, company, email, start, end, note) in batch:
+            yield (name, phone(number), str(label("kind", kind)), plan, str(label("subscription_status", status)),
+                   account, company, email, start, end, note, ", ".join(names.get(sub_id, ())))
+
+    def rows():
+        batch = []
+        for row in query.iterator():
+            batch.append(row)
+            if len(batch) == EXPORT_BATCH:
+                yield from with_addons(batch)
+                batch = []
+        if batch:
+            yield from with_addons(batch)
+
+    return exports.write_csv(path, header, rows(), total=count, progress=progress)
 
 
 def get_subscription(scope, subscription_id):

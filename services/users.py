@@ -3,7 +3,7 @@ activation, disable/enable, delete and ending sessions.
 
 Every function takes the acting admin's Scope and plain values, checks the `users`
 right, validates again (the browser may be forged), writes the change and its audit
-event in one transaction, and raises UserError with a translated message on bad input.
+event in one transaction, and raises ServiceError with a translated message on bad input.
 """
 import logging
 
@@ -26,6 +26,7 @@ from models import (
 
 from . import audit
 from .activation import issue_activation
+from .errors import ServiceError
 from .ids import parse_id, parse_ids
 from .listing import paginate
 from .rights import ADMIN_ONLY, FUNCTIONS
@@ -45,13 +46,6 @@ NAME_MAX = 100
 ACCOUNT_PICKER_LIMIT = 50
 
 
-class UserError(Exception):
-    """Bad input or a refused change; `message` is translated, `field` names the input."""
-
-    def __init__(self, message, field=None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # -- reading ---------------------------------------------------------------------------
@@ -163,27 +157,27 @@ def existing_login_in_scope(scope, email):
 # -- validation ------------------------------------------------------------------------
 
 def clean_details(name, email, mobile):
-    """Normalised (name, email, mobile) or UserError naming the field."""
+    """Normalised (name, email, mobile) or ServiceError naming the field."""
     name = " ".join((name or "").split())
     if not name:
-        raise UserError(_("Enter the user's name."), "name")
+        raise ServiceError(_("Enter the user's name."), "name")
     if len(name) > NAME_MAX:
-        raise UserError(_("The name can be at most %(num)d characters.", num=NAME_MAX), "name")
+        raise ServiceError(_("The name can be at most %(num)d characters.", num=NAME_MAX), "name")
     email = email_address(email)
     if email is None:
-        raise UserError(_("Enter a valid e-mail address."), "email")
+        raise ServiceError(_("Enter a valid e-mail address."), "email")
     number = danish_number(mobile)
     if number is None:
-        raise UserError(_("Enter a Danish mobile number with 8 digits."), "mobile")
+        raise ServiceError(_("Enter a Danish mobile number with 8 digits."), "mobile")
     return name, email, number
 
 
 def clean_companies(scope, company_ids):
     ids = _ints(company_ids)
     if ids is None or not ids:
-        raise UserError(_("Choose at least one company."), "company_ids")
+        raise ServiceError(_("Choose at least one company."), "company_ids")
     if not set(ids) <= set(scope.company_ids):
-        raise UserError(_("Choose among your own companies."), "company_ids")
+        raise ServiceError(_("Choose among your own companies."), "company_ids")
     return sorted(set(ids))
 
 
@@ -191,13 +185,13 @@ def clean_functions(functions, is_admin):
     functions = list(functions or ())
     unknown = set(functions) - set(FUNCTIONS)
     if unknown:
-        raise UserError(_("Choose among the functions shown."), "functions")
+        raise ServiceError(_("Choose among the functions shown."), "functions")
     if not is_admin and set(functions) & ADMIN_ONLY:
-        raise UserError(_("Only administrators can manage self-service users."), "functions")
+        raise ServiceError(_("Only administrators can manage self-service users."), "functions")
     if is_admin:
         return list(FUNCTIONS)
     if not functions:
-        raise UserError(_("Choose at least one function."), "functions")
+        raise ServiceError(_("Choose at least one function."), "functions")
     return [f for f in FUNCTIONS if f in functions]
 
 
@@ -207,20 +201,20 @@ def clean_accounts(scope, company_ids, full_access, account_ids, is_admin):
         return {cid: [] for cid in company_ids}
     ids = _ints(account_ids)
     if ids is None:
-        raise UserError(_("Choose among the accounts shown."), "account_ids")
+        raise ServiceError(_("Choose among the accounts shown."), "account_ids")
     if not ids:
-        raise UserError(_("Choose at least one account, or give full access."), "account_ids")
+        raise ServiceError(_("Choose at least one account, or give full access."), "account_ids")
     allowed = {a.id: a.company_id for a in
                scope.accounts().where(Account.id.in_(ids), Account.company.in_(_trees(scope, company_ids)))}
     if set(ids) - set(allowed):
-        raise UserError(_("Choose among the accounts shown."), "account_ids")
+        raise ServiceError(_("Choose among the accounts shown."), "account_ids")
     per_company = {}
     for cid in company_ids:
         tree = set(company_tree(scope.customer_id, cid))
         per_company[cid] = sorted(a for a, owner in allowed.items() if owner in tree)
         if not per_company[cid]:
             name = Company.get_by_id(cid).name
-            raise UserError(_("Choose at least one account of %(company)s.", company=name), "account_ids")
+            raise ServiceError(_("Choose at least one account of %(company)s.", company=name), "account_ids")
     return per_company
 
 
@@ -243,7 +237,7 @@ def create_user(scope, name, email, mobile, company_ids, full_access, account_id
     is_admin = bool(is_admin)
     name, email, mobile = clean_details(name, email, mobile)
     if email_in_use(email):
-        raise UserError(_("%(email)s already has a login to Selvbetjening.", email=email), "email")
+        raise ServiceError(_("%(email)s already has a login to Selvbetjening.", email=email), "email")
     company_ids = clean_companies(scope, company_ids)
     full_access = bool(full_access) or is_admin
     per_company = clean_accounts(scope, company_ids, full_access, account_ids, is_admin)
@@ -261,7 +255,7 @@ def create_user(scope, name, email, mobile, company_ids, full_access, account_id
                                    accounts=sorted({a for ids in per_company.values() for a in ids}),
                                    functions=functions)
     except IntegrityError:
-        raise UserError(_("%(email)s already has a login to Selvbetjening.", email=email), "email") from None
+        raise ServiceError(_("%(email)s already has a login to Selvbetjening.", email=email), "email") from None
     company_id = scope.company_id if scope.company_id in company_ids else company_ids[0]
     return user, _send_activation(user.id, company_id, scope.user_id)
 
@@ -278,11 +272,11 @@ def _send_activation(user_id, company_id, actor_id):
 def resend_activation(scope, user_id):
     user, memberships = get_user(scope, user_id)
     if user.status != "pending":
-        raise UserError(_("Only users who have not activated their login yet can get a new activation e-mail."))
+        raise ServiceError(_("Only users who have not activated their login yet can get a new activation e-mail."))
     _whole_login_in_scope(scope, user)  # a new code cancels the old one: the login's own business
     company_id = _preferred_company(scope, memberships)
     if not _send_activation(user.id, company_id, scope.user_id):
-        raise UserError(_("The e-mail could not be sent. Try again in a moment."))
+        raise ServiceError(_("The e-mail could not be sent. Try again in a moment."))
     return user
 
 
@@ -323,7 +317,7 @@ def update_rights(scope, user_id, membership_id, full_access, account_ids, funct
 
 
 def _refuse_last_admin(user, company_ids):
-    """UserError when `user` is the last active admin of any of these companies."""
+    """ServiceError when `user` is the last active admin of any of these companies."""
     for cid in company_ids:
         others = (Membership.select().join(User)
                   .where(Membership.company == cid, Membership.is_admin == True,
@@ -332,7 +326,7 @@ def _refuse_last_admin(user, company_ids):
                                       Membership.is_admin == True)
         if mine is not None and not others.exists():
             company = Company.get_by_id(cid)
-            raise UserError(_("%(name)s is the last active administrator of %(company)s. "
+            raise ServiceError(_("%(name)s is the last active administrator of %(company)s. "
                               "Make another user administrator first.",
                               name=user.name, company=company.name))
 
@@ -344,16 +338,16 @@ def _whole_login_in_scope(scope, user):
     outside = (Membership.select().where(Membership.user == user.id,
                                          Membership.company.not_in(scope.company_ids)).exists())
     if outside:
-        raise UserError(_("This login also gives access to companies you do not administer, so you "
+        raise ServiceError(_("This login also gives access to companies you do not administer, so you "
                           "cannot change the login itself. You can remove its access to your companies."))
 
 
 def disable_user(scope, user_id):
     user, _memberships = get_user(scope, user_id)
     if user.id == scope.user_id:
-        raise UserError(_("You cannot disable your own login."))
+        raise ServiceError(_("You cannot disable your own login."))
     if user.status == "disabled":
-        raise UserError(_("The login is already disabled."))
+        raise ServiceError(_("The login is already disabled."))
     _whole_login_in_scope(scope, user)
     with db.atomic():
         _refuse_last_admin(user, [m.company_id for m in Membership.select().where(Membership.user == user.id)])
@@ -368,7 +362,7 @@ def enable_user(scope, user_id):
     """A disabled login becomes active again (or pending, if it was never activated)."""
     user, _memberships = get_user(scope, user_id)
     if user.status != "disabled":
-        raise UserError(_("The login is not disabled."))
+        raise ServiceError(_("The login is not disabled."))
     _whole_login_in_scope(scope, user)
     status = "active" if user.password_hash else "pending"
     with db.atomic():
@@ -399,7 +393,7 @@ def delete_user(scope, user_id):
     """
     user, memberships = get_user(scope, user_id)
     if user.id == scope.user_id:
-        raise UserError(_("You cannot delete your own login."))
+        raise ServiceError(_("You cannot delete your own login."))
     ids = [m.id for m in memberships]
     with db.atomic():
         _refuse_last_admin(user, [m.company_id for m in memberships])

@@ -2,7 +2,15 @@
 import csv
 import io
 
+import pytest
+
 from models import AuditEvent, Company, JobRecord, User
+
+
+@pytest.fixture(autouse=True)
+def data_dir(app, tmp_path):
+    """Export files of a test go to its own folder."""
+    app.config["DATA_DIR"] = str(tmp_path / "data")
 
 
 def test_admin_sees_the_trail_with_login_events(admin, ctx):

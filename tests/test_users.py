@@ -16,6 +16,7 @@ from models import (
     User,
     WebSession,
 )
+from services.errors import ServiceError
 from tests.conftest import sign_in
 
 LISE = {"name": "Lise Limited", "email": "lise.limited@demo.dk", "mobile": "20 11 22 33"}
@@ -231,7 +232,7 @@ def test_the_service_checks_everything_again(app, ctx):
         for bad in ({"company_ids": [anden_company.id]}, {"account_ids": [anden_account.id]},
                     {"functions": ["users"]}, {"functions": ["nonsense"]}, {"functions": []},
                     {"email": "x"}, {"mobile": "1"}, {"account_ids": []}):
-            with pytest.raises(svc.UserError):
+            with pytest.raises(ServiceError):
                 svc.create_user(scope, **{**base, **bad})
         assert not User.select().where(User.email == "lise@demo.dk").exists()
         limited = build_scope(Membership.get(Membership.user == User.get(User.email == "begraenset@demo.dk")))

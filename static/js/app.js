@@ -43,6 +43,34 @@
     if (target) target.focus();
   });
 
+  // While an HTMX request is under way its target is aria-busy (the hx-indicator shows
+  // the visible "Loading…"). A list marked data-focus-after-swap that was swapped by a
+  // control inside it (the pager) gets focus and is scrolled to its top, so keyboard and
+  // screen reader users land on the new page of rows, not at the bottom of the old one.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (!target) return;
+    target.setAttribute("aria-busy", "true");
+    var elt = event.detail.elt;
+    if (target.hasAttribute("data-focus-after-swap") && elt && target !== elt && target.contains(elt)) {
+      target.setAttribute("data-focus-pending", "");
+    }
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var target = event.detail.target;
+    if (target) target.removeAttribute("aria-busy");
+  });
+
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail.target;
+    if (!target || !target.hasAttribute("data-focus-pending")) return;
+    target.removeAttribute("data-focus-pending");
+    target.removeAttribute("aria-busy");
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "start" });
+  });
+
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", setupMenuToggle);
   } else {

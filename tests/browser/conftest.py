@@ -65,6 +65,7 @@ def server_url(demo_db_file, tmp_path_factory):
         "DATABASE_URL": f"sqlite:///{db_path}",
         "DATA_DIR": str(work),
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "NETWORK_DELAY_SECONDS": "1",
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("REDIS_URL", None)

@@ -1,0 +1,10 @@
+"""Subscriptions: the overview, the employee page with its actions, the create wizard,
+bulk update and CSV export. One module per part; all share this blueprint."""
+from flask import Blueprint
+
+bp = Blueprint("subscriptions", __name__, url_prefix="/subscriptions")
+
+# The modules register their routes on `bp` when imported.
+from . import overview, employee  # noqa: E402,F401
+from . import wizard  # noqa: E402,F401
+from . import bulk  # noqa: E402,F401

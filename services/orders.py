@@ -1,0 +1,396 @@
+"""The order pipeline: every change the operator carries out is an order.
+
+A service places an order with its audit event in one transaction (`create`, inside the
+caller's `db.atomic()`), and enqueues it once that has committed (`submit`); `place`
+does both for one order. The provisioning job calls `carry_out`, which sends the order
+to the operator network with its idempotency key and, on success, applies the change in
+the same transaction that marks the order completed — guarded by `applied_at IS NULL`,
+so a retried job never applies it twice. A rejected order changes nothing and keeps the
+network's reason. Nothing else changes a subscription's plan, status, SIM, account,
+add-ons or blocks.
+"""
+import datetime
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from peewee import JOIN
+
+from integrations.network import NetworkRejected, network
+from jobs import enqueue
+from jobs.provisioning import provision_order
+from models import (
+    Account,
+    AddOn,
+    Order,
+    OrderStep,
+    Plan,
+    SimCard,
+    Subscription,
+    SubscriptionAddOn,
+    User,
+    db,
+    utcnow,
+)
+from models.orders import OPEN_STATUSES, ORDER_KINDS, ORDER_STATUSES
+
+from . import audit
+from .errors import ServiceError
+from .ids import parse_id
+from .listing import paginate
+from .order_text import describe
+
+ACCEPTANCE_DAYS = 14
+
+
+@dataclass
+class Preview:
+    """What an order would do, once every check has passed (confirmations, bulk previews)."""
+
+    kind: str
+    subscription: object
+    details: dict
+
+    @property
+    def text(self):
+        return describe(self.kind, self.details)
+
+
+# -- placing ---------------------------------------------------------------------------
+
+def create(scope, kind, *, subscription=None, account=None, details=None, batch=None,
+           awaiting_acceptance=False):
+    """Write an order, its first step and its audit event; call inside `db.atomic()`.
+
+    Returns the order; with `awaiting_acceptance`, also sets a one-time token (returned
+    as `order.acceptance_token`) whose hash the acceptance link is checked against."""
+    assert kind in ORDER_KINDS, kind
+    if not db.in_transaction():
+        raise RuntimeError("orders are created inside the change's transaction")
+    account_id = account.id if account is not None else (subscription.account_id if subscription else None)
+    company_id = subscription.company_id if subscription is not None else account.company_id
+    token = secrets.token_urlsafe(24) if awaiting_acceptance else None
+    order = Order.create(
+        customer=scope.customer_id, company=company_id, account=account_id,
+        subscription=subscription.id if subscription is not None else None, kind=kind,
+        details=json.dumps(details or {}, ensure_ascii=False, default=str),
+        requested_by=scope.user_id, batch=batch,
+        acceptance_hash=_hash(token) if token else None)
+    OrderStep.create(order=order.id, step="received")
+    if token:
+        OrderStep.create(order=order.id, step="waiting_acceptance")
+    audit.record_for_scope(scope, f"order.{kind}", obj=order,
+                           subscription=subscription.id if subscription is not None else None,
+                           **_audit_values(details or {}))
+    order.acceptance_token = token
+    return order
+
+
+def _audit_values(details):
+    """What the audit trail keeps of an order's details: plain values, never codes."""
+    return {k: v for k, v in details.items() if k not in audit.FORBIDDEN_KEYS}
+
+
+def submit(*orders):
+    """Enqueue provisioning for committed orders (those waiting for acceptance wait)."""
+    for order in orders:
+        if order is not None and not order.acceptance_hash:
+            enqueue(provision_order, order.id)
+
+
+def place(scope, kind, **kwargs):
+    """Create one order in its own transaction and enqueue it."""
+    with db.atomic():
+        order = create(scope, kind, **kwargs)
+    submit(order)
+    return order
+
+
+def new_batch():
+    return secrets.token_hex(16)
+
+
+def _hash(token):
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+# -- checks services share -------------------------------------------------------------
+
+def open_orders(subscription_id, kinds=None):
+    query = Order.select().where(Order.subscription == subscription_id, Order.status.in_(OPEN_STATUSES))
+    if kinds:
+        query = query.where(Order.kind.in_(kinds))
+    return list(query.order_by(Order.created_at))
+
+
+def refuse_if_open(subscription, kinds, message):
+    if open_orders(subscription.id, kinds):
+        raise ServiceError(message)
+
+
+def refuse_if_ended(subscription):
+    if subscription.ended:
+        raise ServiceError(_("The subscription has ended; it cannot be changed."))
+    if subscription.status == "pending":
+        raise ServiceError(_("The subscription is not active yet; wait for its order to complete."))
+
+
+# -- acceptance of a transfer ----------------------------------------------------------
+
+def order_for_acceptance(token):
+    """The transfer waiting for this link's holder, or None (wrong, used or expired link)."""
+    if not token or len(token) > 100:
+        return None
+    order = (Order.select(Order, Subscription).join(Subscription)
+             .where(Order.acceptance_hash == _hash(token), Order.status == "received").first())
+    if order is None or utcnow() - order.created_at > datetime.timedelta(days=ACCEPTANCE_DAYS):
+        return None
+    return order
+
+
+def accept_transfer(token, accepted):
+    """The new holder accepts (the order goes to the network) or declines (it fails)."""
+    order = order_for_acceptance(token)
+    if order is None:
+        raise ServiceError(_("The link is not valid any more. Ask your employer to send it again."))
+    with db.atomic():
+        claimed = (Order.update(acceptance_hash=None, updated_at=utcnow())
+                   .where(Order.id == order.id, Order.acceptance_hash.is_null(False)).execute())
+        if not claimed:
+            raise ServiceError(_("The link is not valid any more. Ask your employer to send it again."))
+        order.acceptance_hash = None
+        OrderStep.create(order=order.id, step="accepted" if accepted else "declined")
+        audit.record("order.transfer_accepted" if accepted else "order.transfer_declined",
+                     customer=order.customer_id, company=order.company_id, obj=order)
+    if accepted:
+        submit(order)
+    else:
+        fail(order.id, "declined")
+    return order
+
+
+# -- carrying out (the provisioning job) -----------------------------------------------
+
+def carry_out(order_id):
+    """Send the order to the network and apply the answer; returns the final status."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or order.status not in OPEN_STATUSES or order.acceptance_hash:
+        return order.status if order else "missing"
+    if order.status == "received":
+        moved = (Order.update(status="in_progress", updated_at=utcnow())
+                 .where(Order.id == order.id, Order.status == "received").execute())
+        if moved:
+            OrderStep.create(order=order.id, step="in_progress")
+    details = json.loads(order.details or "{}")
+    try:
+        answer = network().carry_out(order.idempotency_key, order.kind, details)
+    except NetworkRejected as rejected:
+        fail(order.id, rejected.reason)
+        return "failed"
+    with db.atomic():
+        now = utcnow()
+        won = (Order.update(status="completed", applied_at=now, completed_at=now, updated_at=now)
+               .where(Order.id == order.id, Order.applied_at.is_null(), Order.status.in_(OPEN_STATUSES))
+               .execute())
+        if not won:
+            return "completed"  # another attempt applied it
+        APPLY[order.kind](order, details, answer)
+        if answer:
+            stored = {k: v for k, v in answer.items() if k not in ("pin", "puk")}
+            Order.update(details=json.dumps({**details, "result": stored}, ensure_ascii=False)).where(
+                Order.id == order.id).execute()
+        OrderStep.create(order=order.id, step="completed")
+        audit.record("order.completed", user=order.requested_by_id, customer=order.customer_id,
+                     company=order.company_id, obj=order, kind=order.kind)
+    return "completed"
+
+
+def fail(order_id, reason):
+    """Mark an open order failed with the network's reason; the subscription stays as it was."""
+    with db.atomic():
+        now = utcnow()
+        moved = (Order.update(status="failed", failure_reason=reason, completed_at=now, updated_at=now,
+                              acceptance_hash=None)
+                 .where(Order.id == order_id, Order.status.in_(OPEN_STATUSES)).execute())
+        if not moved:
+            return
+        order = Order.get_by_id(order_id)
+        OrderStep.create(order=order_id, step="failed", note=reason)
+        if order.kind in NEW_KINDS and order.subscription_id:
+            # the subscription never started: it leaves the pending list
+            Subscription.update(status="cancelled", end_date=now.date()).where(
+                Subscription.id == order.subscription_id, Subscription.status == "pending").execute()
+        audit.record("order.failed", user=order.requested_by_id, customer=order.customer_id,
+                     company=order.company_id, obj=order, kind=order.kind, reason=reason)
+
+
+# -- what a completed order changes ----------------------------------------------------
+
+NEW_KINDS = ("new_subscription", "takeover", "port_in")
+
+
+def _subscription(order):
+    return Subscription.get_by_id(order.subscription_id)
+
+
+def _set(order, **fields):
+    Subscription.update(**fields).where(Subscription.id == order.subscription_id).execute()
+
+
+def _activate_sim(subscription_id, answer, form):
+    if not answer.get("iccid"):
+        return
+    SimCard.update(status="old").where(SimCard.subscription == subscription_id,
+                                       SimCard.status.in_(("active", "ordered"))).execute()
+    SimCard.create(subscription=subscription_id, iccid=answer["iccid"], pin=answer["pin"], puk=answer["puk"],
+                   form=form, status="active", activation_code=answer.get("activation_code"))
+
+
+def _apply_new(order, details, answer):
+    subscription = _subscription(order)
+    number = answer.get("number") or subscription.number
+    _set(order, status="active", number=number,
+         search_key=Subscription.make_search_key(subscription.holder_name, number, subscription.holder_email))
+    _activate_sim(subscription.id, answer, details.get("sim_form", "physical"))
+
+
+def _apply_sim_change(order, details, answer):
+    _activate_sim(order.subscription_id, answer, details.get("sim_form", "physical"))
+
+
+def _apply_plan_change(order, details, answer):
+    plan = Plan.get(Plan.code == details["to_plan"])
+    _set(order, plan=plan.id)
+
+
+def _apply_end(status):
+    """A cancellation or transfer is booked now; it takes effect on its date (see end_due)."""
+    def apply(order, details, answer):
+        end = datetime.date.fromisoformat(details["end_date"]) if details.get("end_date") else utcnow().date()
+        _set(order, end_date=end)
+        if end <= utcnow().date():
+            _end(order.subscription_id, status, details)
+    return apply
+
+
+def _end(subscription_id, status, details):
+    fields = {"status": status, "blocked_parts": ""}
+    if status == "transferred":
+        fields.update(holder_name=details["new_holder_name"], holder_email=details.get("new_holder_email", ""))
+    Subscription.update(**fields).where(Subscription.id == subscription_id).execute()
+    SimCard.update(status="old").where(SimCard.subscription == subscription_id,
+                                       SimCard.status.in_(("active", "ordered"))).execute()
+
+
+def end_due(today=None):
+    """Subscriptions whose booked cancellation or transfer date has come (a daily job)."""
+    today = today or utcnow().date()
+    due = (Order.select(Order.subscription, Order.kind, Order.details)
+           .join(Subscription, on=(Order.subscription == Subscription.id))
+           .where(Order.kind.in_(("cancel", "transfer")), Order.status == "completed",
+                  Subscription.end_date <= today, Subscription.status.in_(("active", "blocked"))))
+    count = 0
+    for order in due:
+        with db.atomic():
+            _end(order.subscription_id, "cancelled" if order.kind == "cancel" else "transferred",
+                 json.loads(order.details or "{}"))
+        count += 1
+    return count
+
+
+def _apply_account_change(order, details, answer):
+    account = Account.get_by_id(details["to_account_id"])
+    _set(order, account=account.id, company=account.company_id)
+    Order.update(account=account.id).where(Order.id == order.id).execute()
+
+
+def _apply_addon(order, details, answer):
+    addon = AddOn.get(AddOn.code == details["addon"])
+    SubscriptionAddOn.insert(subscription=order.subscription_id, addon=addon.id,
+                             start_date=utcnow().date()).on_conflict_ignore().execute()
+
+
+def _apply_addon_remove(order, details, answer):
+    addon = AddOn.get(AddOn.code == details["addon"])
+    SubscriptionAddOn.delete().where(SubscriptionAddOn.subscription == order.subscription_id,
+                                     SubscriptionAddOn.addon == addon.id).execute()
+
+
+def _apply_blocks(adding):
+    def apply(order, details, answer):
+        subscription = _subscription(order)
+        parts = set(subscription.blocks)
+        parts = parts | set(details["parts"]) if adding else parts - set(details["parts"])
+        ordered = ",".join(p for p in ("all", "abroad", "data", "premium") if p in parts)
+        _set(order, blocked_parts=ordered, status="blocked" if "all" in parts else "active")
+    return apply
+
+
+APPLY = {
+    "new_subscription": _apply_new, "takeover": _apply_new, "port_in": _apply_new,
+    "sim_change": _apply_sim_change, "plan_change": _apply_plan_change,
+    "cancel": _apply_end("cancelled"), "transfer": _apply_end("transferred"),
+    "account_change": _apply_account_change, "addon": _apply_addon, "addon_remove": _apply_addon_remove,
+    "block": _apply_blocks(True), "unblock": _apply_blocks(False),
+}
+
+
+# -- reading ---------------------------------------------------------------------------
+
+FILTER_KINDS = ORDER_KINDS
+
+
+def list_orders(scope, which="open", kind="", status="", subscription_id=None, requested_by=None,
+                batch=None, page=1):
+    """Orders in scope, newest first; `which`: open (received, in progress) or done."""
+    scope.require("orders")
+    query = (scope.orders().select_extend(Subscription.holder_name, Subscription.number, User.name)
+             .join(Subscription, JOIN.LEFT_OUTER, on=(Order.subscription == Subscription.id))
+             .join(User, JOIN.LEFT_OUTER, on=(Order.requested_by == User.id)))
+    if status in ORDER_STATUSES:
+        query = query.where(Order.status == status)
+    elif which == "done":
+        query = query.where(Order.status.in_(("completed", "failed")))
+    elif which == "open":
+        query = query.where(Order.status.in_(OPEN_STATUSES))
+    if kind in ORDER_KINDS:
+        query = query.where(Order.kind == kind)
+    if parse_id(subscription_id):
+        query = query.where(Order.subscription == parse_id(subscription_id))
+    if parse_id(requested_by):
+        query = query.where(Order.requested_by == parse_id(requested_by))
+    if batch:
+        query = query.where(Order.batch == str(batch)[:32])
+    return paginate(query.order_by(Order.created_at.desc(), Order.id.desc()).objects(), page)
+
+
+def get_order(scope, order_id):
+    """One order in scope with its steps, or 404."""
+    scope.require("orders")
+    order = scope.get(scope.orders(), Order, order_id)
+    order.step_list = list(OrderStep.select().where(OrderStep.order == order.id)
+                           .order_by(OrderStep.created_at, OrderStep.id))
+    order.detail_values = json.loads(order.details or "{}")
+    return order
+
+
+def subscription_orders(scope, subscription_id, limit=10):
+    """The latest orders of one subscription, for its employee page."""
+    return list(scope.orders().where(Order.subscription == subscription_id)
+                .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit))
+
+
+def order_details(order):
+    return json.loads(order.details or "{}")
+
+
+def batch_orders(scope, batch):
+    return list(scope.orders().where(Order.batch == batch).order_by(Order.id))
+
+
+def requesters(scope):
+    """The people who placed orders in scope, for the filter."""
+    return list(User.select(User.id, User.name).where(
+        User.id.in_(scope.orders().select(Order.requested_by).distinct())).order_by(User.name))

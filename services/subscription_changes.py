@@ -1,0 +1,369 @@
+"""What a user can do to one subscription: each function checks the right, validates the
+plain values, and places the order (services/orders.py) with its audit event in one
+transaction. The change itself happens when the order completes.
+
+Views, bulk updates and offboarding call these same functions, so they all get the same
+checks. Each raises ServiceError (translated message, field) on bad input.
+"""
+import datetime
+
+from flask_babel import gettext as _
+from stdnum import luhn
+from werkzeug.exceptions import NotFound
+
+from models import (
+    Account,
+    AddOn,
+    Membership,
+    Plan,
+    SimCard,
+    Subscription,
+    SubscriptionAddOn,
+    User,
+    db,
+    utcnow,
+)
+from models.subscriptions import BLOCK_PARTS
+
+from . import audit, orders
+from .errors import ServiceError
+from .ids import parse_id
+from .messages import public_url, queue_message
+from .sessions import end_user_sessions
+from .validation import email_address
+
+CANCEL_REASONS = ("employee_left", "not_needed", "moving_operator", "other")
+SIM_REASONS = ("lost", "damaged", "esim", "other")
+SIM_HOW = ("in_hand", "physical", "esim")
+NOTE_MAX = 60
+NAME_MAX = 100
+MAX_DAYS_AHEAD = 366
+
+
+def _subscription(scope, subscription_id, right):
+    scope.require(right)
+    return scope.get(scope.subscriptions(), Subscription, subscription_id)
+
+
+def _active(scope, subscription_id, right):
+    subscription = _subscription(scope, subscription_id, right)
+    orders.refuse_if_ended(subscription)
+    return subscription
+
+
+def _date(value, field, earliest=None):
+    """A date from the form, from today (or `earliest`) up to a year ahead."""
+    earliest = earliest or utcnow().date()
+    if isinstance(value, datetime.date):
+        day = value
+    else:
+        try:
+            day = datetime.date.fromisoformat((value or "").strip())
+        except ValueError:
+            raise ServiceError(_("Enter a date, for example %(example)s.",
+                                 example=earliest.isoformat()), field) from None
+    if day < earliest:
+        raise ServiceError(_("The date cannot be before %(date)s.", date=earliest.isoformat()), field)
+    if day > utcnow().date() + datetime.timedelta(days=MAX_DAYS_AHEAD):
+        raise ServiceError(_("The date can be at most a year ahead."), field)
+    return day
+
+
+def _place(scope, kind, subscription, preview, details, batch=None):
+    """The order, or with `preview` what it would be: every check has already passed."""
+    if preview:
+        return orders.Preview(kind, subscription, details)
+    return orders.place(scope, kind, subscription=subscription, details=details, batch=batch)
+
+
+def _require_step_up(stepped_up):
+    if not stepped_up:
+        raise ServiceError(_("Confirm with your second factor first."), "step_up")
+
+
+# -- SIM cards, PIN and PUK ------------------------------------------------------------
+
+def reveal_codes(scope, subscription_id, stepped_up):
+    """The active SIM cards with PIN and PUK; each reveal is audited (without the codes)."""
+    subscription = _subscription(scope, subscription_id, "sim")
+    _require_step_up(stepped_up)
+    sims = list(SimCard.select().where(SimCard.subscription == subscription.id, SimCard.status == "active"))
+    with db.atomic():
+        audit.record_for_scope(scope, "subscription.codes_revealed", obj=subscription,
+                               sims=[s.iccid for s in sims])
+    return sims
+
+
+def clean_iccid(text):
+    return "".join(ch for ch in (text or "") if ch.isdigit())
+
+
+def change_sim(scope, subscription_id, how, iccid="", address="", reason="lost", preview=False):
+    """A card in hand (ICCID), a new physical SIM sent to an address, or an eSIM."""
+    subscription = _active(scope, subscription_id, "sim")
+    if subscription.kind != "mobile":
+        raise ServiceError(_("Only mobile subscriptions have SIM cards."))
+    if how not in SIM_HOW:
+        raise ServiceError(_("Choose how the new SIM card comes."), "how")
+    if reason not in SIM_REASONS:
+        raise ServiceError(_("Choose a reason."), "reason")
+    details = {"number": subscription.number, "sim_form": "esim" if how == "esim" else "physical",
+               "how": how, "reason": reason}
+    if how == "in_hand":
+        iccid = clean_iccid(iccid)
+        if not (18 <= len(iccid) <= 20 and iccid.startswith("89")):
+            raise ServiceError(_("An ICCID has 18 to 20 digits and starts with 89; it is printed on the card."),
+                               "iccid")
+        if not luhn.is_valid(iccid):
+            raise ServiceError(_("The ICCID is not right: check the digits on the card."), "iccid")
+        if SimCard.select().where(SimCard.iccid == iccid).exists():
+            raise ServiceError(_("That SIM card is already in use."), "iccid")
+        details["iccid"] = iccid
+    elif how == "physical":
+        address = " ".join((address or "").split())
+        if len(address) < 5 or len(address) > 200:
+            raise ServiceError(_("Enter the address the SIM card is sent to."), "address")
+        details["delivery_address"] = address
+    orders.refuse_if_open(subscription, ("sim_change",),
+                          _("A SIM change is already on its way for this subscription."))
+    if preview:
+        return orders.Preview("sim_change", subscription, details)
+    with db.atomic():
+        order = orders.create(scope, "sim_change", subscription=subscription, details=details)
+    _warn_of_sim_change(scope, subscription)
+    orders.submit(order)
+    return order
+
+
+def _warn_of_sim_change(scope, subscription):
+    """Before a SIM change: an SMS to the number and an e-mail to the company's admins."""
+    queue_message("sms", subscription.number, _(
+        "A new SIM card has been ordered for your number. If you did not expect this, contact "
+        "your company's administrator."), company=subscription.company_id)
+    admins = (User.select(User.email).join(Membership)
+              .where(Membership.company == subscription.company_id, Membership.is_admin == True,  # noqa: E712
+                     User.status == "active"))
+    for admin in admins:
+        queue_message("email", admin.email, _(
+            "A new SIM card has been ordered for %(name)s (%(number)s). See the order: %(url)s",
+            name=subscription.holder_name, number=subscription.number,
+            url=public_url("subscriptions.detail", subscription_id=subscription.id)),
+            subject=_("SIM change ordered"), company=subscription.company_id)
+
+
+# -- plan, account, add-ons ------------------------------------------------------------
+
+def plans_for(subscription):
+    return list(Plan.select().where(Plan.kind == subscription.kind, Plan.active == True)  # noqa: E712
+                .order_by(Plan.monthly_price))
+
+
+def change_plan(scope, subscription_id, plan_code, from_date=None, preview=False):
+    subscription = _active(scope, subscription_id, "manage")
+    plan = Plan.get_or_none(Plan.code == (plan_code or ""), Plan.active == True)  # noqa: E712
+    if plan is None or plan.kind != subscription.kind:
+        raise ServiceError(_("Choose a plan for this kind of subscription."), "plan")
+    if plan.id == subscription.plan_id:
+        raise ServiceError(_("The subscription already has that plan."), "plan")
+    day = _date(from_date or utcnow().date(), "from_date")
+    orders.refuse_if_open(subscription, ("plan_change",), _("A plan change is already on its way."))
+    current = Plan.get_by_id(subscription.plan_id)
+    return _place(scope, "plan_change", subscription, preview, {
+        "number": subscription.number, "from_plan": current.code, "to_plan": plan.code,
+        "from_date": day.isoformat(), "price_difference": plan.monthly_price - current.monthly_price})
+
+
+def change_account(scope, subscription_id, account_id, preview=False):
+    subscription = _active(scope, subscription_id, "manage")
+    account = scope.accounts().where(Account.id == (parse_id(account_id) or 0)).first()
+    if account is None:
+        raise ServiceError(_("Choose one of your accounts."), "account")
+    if account.id == subscription.account_id:
+        raise ServiceError(_("The subscription is already on that account."), "account")
+    orders.refuse_if_open(subscription, ("account_change",), _("An account change is already on its way."))
+    return _place(scope, "account_change", subscription, preview, {
+        "number": subscription.number, "from_account": subscription.account.number,
+        "to_account": account.number, "to_account_id": account.id})
+
+
+def addons_for(subscription):
+    """(the add-ons it has, the catalogue's others for its kind)."""
+    have = list(AddOn.select().join(SubscriptionAddOn)
+                .where(SubscriptionAddOn.subscription == subscription.id).order_by(AddOn.name))
+    held = {a.id for a in have}
+    others = [a for a in AddOn.select().where(AddOn.kind == subscription.kind, AddOn.active == True)  # noqa: E712
+              .order_by(AddOn.name) if a.id not in held]
+    return have, others
+
+
+def _addon_order(scope, subscription_id, code, adding, preview=False):
+    subscription = _active(scope, subscription_id, "manage")
+    addon = AddOn.get_or_none(AddOn.code == (code or ""))
+    if addon is None or addon.kind != subscription.kind or (adding and not addon.active):
+        raise ServiceError(_("Choose an add-on from the list."), "addon")
+    has = SubscriptionAddOn.select().where(SubscriptionAddOn.subscription == subscription.id,
+                                           SubscriptionAddOn.addon == addon.id).exists()
+    if adding and has:
+        raise ServiceError(_("The subscription already has %(name)s.", name=addon.name), "addon")
+    if not adding and not has:
+        raise ServiceError(_("The subscription does not have %(name)s.", name=addon.name), "addon")
+    for order in orders.open_orders(subscription.id, ("addon", "addon_remove")):
+        if order.details and f'"{addon.code}"' in order.details:
+            raise ServiceError(_("An order for %(name)s is already on its way.", name=addon.name), "addon")
+    return _place(scope, "addon" if adding else "addon_remove", subscription, preview, {
+        "number": subscription.number, "addon": addon.code, "monthly_price": addon.monthly_price})
+
+
+def add_addon(scope, subscription_id, code, preview=False):
+    return _addon_order(scope, subscription_id, code, True, preview)
+
+
+def remove_addon(scope, subscription_id, code, preview=False):
+    return _addon_order(scope, subscription_id, code, False, preview)
+
+
+# -- blocking --------------------------------------------------------------------------
+
+BLOCK_REASONS = ("lost", "stolen", "misuse", "cost_control", "other")
+
+
+def _parts(parts):
+    chosen = [p for p in BLOCK_PARTS if p in (parts or ())]
+    if not chosen:
+        raise ServiceError(_("Choose what to block."), "parts")
+    return chosen
+
+
+def block(scope, subscription_id, parts, reason, preview=False):
+    subscription = _active(scope, subscription_id, "manage")
+    chosen = _parts(parts)
+    if reason not in BLOCK_REASONS:
+        raise ServiceError(_("Choose a reason."), "reason")
+    new = [p for p in chosen if p not in subscription.blocks]
+    if not new:
+        raise ServiceError(_("That is already blocked."), "parts")
+    orders.refuse_if_open(subscription, ("block", "unblock"), _("A block or unblock is already on its way."))
+    return _place(scope, "block", subscription, preview, {
+        "number": subscription.number, "parts": new, "reason": reason})
+
+
+def unblock(scope, subscription_id, parts, preview=False):
+    subscription = _active(scope, subscription_id, "manage")
+    chosen = [p for p in _parts(parts) if p in subscription.blocks]
+    if not chosen:
+        raise ServiceError(_("That is not blocked."), "parts")
+    orders.refuse_if_open(subscription, ("block", "unblock"), _("A block or unblock is already on its way."))
+    return _place(scope, "unblock", subscription, preview, {
+        "number": subscription.number, "parts": chosen})
+
+
+# -- ending: cancel, transfer to the employee ------------------------------------------
+
+def _ending_checks(subscription):
+    orders.refuse_if_open(subscription, ("cancel", "transfer"),
+                          _("A cancellation or transfer is already on its way."))
+
+
+def cancel(scope, subscription_id, end_date, reason, stepped_up, batch=None, preview=False):
+    subscription = _active(scope, subscription_id, "manage")
+    _require_step_up(stepped_up)
+    day = _date(end_date, "end_date")
+    if reason not in CANCEL_REASONS:
+        raise ServiceError(_("Choose a reason."), "reason")
+    _ending_checks(subscription)
+    return _place(scope, "cancel", subscription, preview, {
+        "number": subscription.number, "end_date": day.isoformat(), "reason": reason}, batch=batch)
+
+
+def transfer(scope, subscription_id, name, email, end_date, stepped_up, batch=None, preview=False):
+    """The subscription moves to the employee as a private customer once they accept by e-mail."""
+    subscription = _active(scope, subscription_id, "manage")
+    _require_step_up(stepped_up)
+    name = " ".join((name or "").split())
+    if not name or len(name) > NAME_MAX:
+        raise ServiceError(_("Enter the new holder's name."), "name")
+    address = email_address(email)
+    if address is None:
+        raise ServiceError(_("Enter a valid e-mail address."), "email")
+    day = _date(end_date, "end_date")
+    _ending_checks(subscription)
+    details = {"number": subscription.number, "new_holder_name": name, "new_holder_email": address,
+               "end_date": day.isoformat()}
+    if preview:
+        return orders.Preview("transfer", subscription, details)
+    with db.atomic():
+        order = orders.create(scope, "transfer", subscription=subscription, batch=batch, awaiting_acceptance=True,
+                              details=details)
+    queue_message("email", address, _(
+        "%(company)s will transfer the subscription with the number %(number)s to you as a private "
+        "customer from %(date)s. Accept or decline here within 14 days: %(url)s",
+        company=subscription.company.name, number=subscription.number, date=day.isoformat(),
+        url=public_url("transfers.answer", token=order.acceptance_token)),
+        subject=_("Take over your subscription"), company=subscription.company_id)
+    return order
+
+
+# -- invoice note (the portal's own field: no order) -----------------------------------
+
+def set_invoice_note(scope, subscription_id, note):
+    subscription = _subscription(scope, subscription_id, "manage")
+    note = " ".join((note or "").split())
+    if len(note) > NOTE_MAX:
+        raise ServiceError(_("The note can be at most %(num)d characters.", num=NOTE_MAX), "invoice_note")
+    with db.atomic():
+        Subscription.update(invoice_note=note).where(Subscription.id == subscription.id).execute()
+        audit.record_for_scope(scope, "subscription.invoice_note", obj=subscription,
+                               before=subscription.invoice_note, after=note)
+    return note
+
+
+# -- offboarding: "the employee is leaving" --------------------------------------------
+
+def logins_of(subscription):
+    """The employee's own login (`/me`) and a self-service login with the holder's e-mail."""
+    query = User.select().where((User.subscription == subscription.id) & (User.kind == "employee"))
+    if subscription.holder_email:
+        query = User.select().where(((User.subscription == subscription.id) & (User.kind == "employee"))
+                                    | (User.email == subscription.holder_email.lower()))
+    return list(query.where(User.status != "disabled"))
+
+
+def offboard(scope, subscription_id, choice, end_date, stepped_up, name="", email="", disable_login=True,
+             preview=False):
+    """Cancel or transfer, close the SIM with it, and disable the employee's logins: one batch.
+
+    With `preview`: {"order": Preview, "logins": users that would be disabled, "kept": ...}."""
+    from .users import disable_user  # the users service imports nothing of this one
+
+    subscription = _active(scope, subscription_id, "manage")
+    _require_step_up(stepped_up)
+    batch = None if preview else orders.new_batch()
+    if choice == "transfer":
+        order = transfer(scope, subscription.id, name, email, end_date, stepped_up, batch=batch, preview=preview)
+    elif choice == "cancel":
+        order = cancel(scope, subscription.id, end_date, "employee_left", stepped_up, batch=batch, preview=preview)
+    else:
+        raise ServiceError(_("Choose whether the subscription is cancelled or transferred."), "choice")
+    logins = logins_of(subscription) if disable_login else []
+    can_disable = [u for u in logins if u.kind == "employee" or scope.can("users")]
+    kept = [u.name for u in logins if u not in can_disable]
+    if preview:
+        return {"order": order, "logins": [u.name for u in can_disable], "kept": kept}
+    disabled = []
+    for user in can_disable:
+        if user.kind == "employee":
+            with db.atomic():
+                User.update(status="disabled", disabled_reason="offboarded").where(User.id == user.id).execute()
+                end_user_sessions(user.id)
+                audit.record_for_scope(scope, "user.disable", obj=user, reason="offboarded")
+            disabled.append(user.name)
+            continue
+        try:
+            disable_user(scope, user.id)
+            disabled.append(user.name)
+        except (ServiceError, NotFound):
+            kept.append(user.name)  # the last admin, or a login beyond this admin's companies
+    with db.atomic():
+        audit.record_for_scope(scope, "subscription.offboarded", obj=subscription, batch=batch,
+                               choice=choice, logins_disabled=len(disabled))
+    return {"batch": batch, "order": order, "disabled": disabled, "kept": kept}

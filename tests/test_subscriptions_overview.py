@@ -1,0 +1,310 @@
+"""The subscription overview: filters by account and company, the company column, the empty
+state, bulk selection, the CSV export of the current filters, and scoping of both."""
+import csv
+import io
+import logging
+import re
+
+import pytest
+
+from jobs import enqueue
+from jobs.exports import export_subscriptions_csv
+from models import Account, AuditEvent, Company, JobRecord, Membership, Subscription, User
+
+EN = {"Accept-Language": "en"}
+HX = {"HX-Request": "true", **EN}
+LIMITED_ACCOUNT = "40120011"
+
+
+@pytest.fixture(autouse=True)
+def data_dir(app, tmp_path):
+    """Export files of a test go to its own folder."""
+    app.config["DATA_DIR"] = str(tmp_path / "data")
+
+
+
+def _demo_companies():
+    return Company.get(Company.cvr == "12345674"), Company.get(Company.cvr == "12345682")
+
+
+def _row_ids(html):
+    return [int(i) for i in re.findall(r'name="ids" value="(\d+)"', html)]
+
+
+def _latest_job():
+    return JobRecord.select().order_by(JobRecord.created_at.desc()).first()
+
+
+def _download(client, filters=None):
+    response = client.post("/subscriptions/export", data=filters or {})
+    assert response.status_code == 302, response.status_code
+    job = _latest_job()
+    assert response.headers["Location"] == f"/subscriptions/export/{job.id}"
+    assert job.status == "finished", job.message
+    download = client.get(f"/subscriptions/export/{job.id}/download")
+    assert download.status_code == 200
+    return job, download
+
+
+def _rows(download):
+    assert download.data.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs to read UTF-8
+    return list(csv.reader(io.StringIO(download.data.decode("utf-8-sig")), delimiter=";"))
+
+
+# the list ---------------------------------------------------------------------------------
+
+def test_filter_by_account(admin, ctx):
+    account = Account.get(Account.number == LIMITED_ACCOUNT)
+    page = admin.get(f"/subscriptions?account={LIMITED_ACCOUNT}", headers=HX).get_data(as_text=True)
+    expected = Subscription.select().where(Subscription.account == account).count()
+    assert f"{expected} subscriptions" in page
+    ids = _row_ids(page)
+    assert ids and all(Subscription.get_by_id(i).account_id == account.id for i in ids)
+
+
+def test_filter_by_company(admin, ctx):
+    _, service = _demo_companies()
+    page = admin.get(f"/subscriptions?company={service.id}", headers=HX).get_data(as_text=True)
+    expected = Subscription.select().where(Subscription.company == service).count()
+    assert expected and f"{expected} subscriptions" in page
+    assert all(Subscription.get_by_id(i).company_id == service.id for i in _row_ids(page))
+
+
+def test_account_and_company_selects_offer_only_the_scope(admin, other_admin, ctx):
+    page = admin.get("/subscriptions", headers=EN).get_data(as_text=True)
+    demo_a, service = _demo_companies()
+    assert 'id="sub-company"' in page
+    assert f'<option value="{service.id}"' in page and f'<option value="{demo_a.id}"' in page
+    assert f'<option value="{LIMITED_ACCOUNT}"' in page
+    anden_account = Account.select().join(Company).where(Company.cvr == "31313139").first()
+    assert f'value="{anden_account.number}"' not in page
+    # one company: no company filter and no company column
+    anden = other_admin.get("/subscriptions", headers=EN).get_data(as_text=True)
+    assert 'id="sub-company"' not in anden and '<th scope="col">Company</th>' not in anden
+    assert f'<option value="{anden_account.number}"' in anden
+
+
+def test_company_column_is_shown_for_a_company_tree(admin, ctx):
+    page = admin.get("/subscriptions", headers=EN).get_data(as_text=True)
+    assert '<th scope="col">Company</th>' in page
+    assert 'data-label="Company">Demo Service ApS</td>' in page or 'data-label="Company">Demo A/S</td>' in page
+
+
+def test_the_filters_of_another_customer_match_nothing(admin, ctx):
+    anden = Company.get(Company.cvr == "31313139")
+    anden_account = Account.select().where(Account.company == anden).first()
+    for query in (f"company={anden.id}", f"account={anden_account.number}"):
+        page = admin.get(f"/subscriptions?{query}", headers=HX).get_data(as_text=True)
+        assert "0 subscriptions" in page and _row_ids(page) == []
+
+
+def test_bad_filter_values_are_ignored(admin, ctx):
+    for query in ("status=nope", "kind=x", "account=abc", "company=-1", "company=999999999999999999999",
+                  "sort=evil", "page=0"):
+        assert admin.get(f"/subscriptions?{query}").status_code == 200, query
+
+
+def test_status_filter(admin, ctx):
+    page = admin.get("/subscriptions?status=blocked", headers=HX).get_data(as_text=True)
+    assert all(Subscription.get_by_id(i).status == "blocked" for i in _row_ids(page))
+    full = admin.get("/subscriptions", headers=EN).get_data(as_text=True)
+    for status in ("pending", "active", "blocked", "cancelled", "transferred"):
+        assert f'<option value="{status}"' in full
+
+
+def test_empty_state_offers_to_reset_the_filters(admin, ctx):
+    page = admin.get("/subscriptions?q=zzzz-nobody", headers=HX).get_data(as_text=True)
+    assert "No subscriptions match your search and filters." in page
+    assert 'href="/subscriptions">Reset filters</a>' in page
+    assert "<table" not in page and "<html" not in page
+
+
+def test_the_list_is_a_fragment_for_htmx_with_a_loading_indicator(admin, ctx):
+    fragment = admin.get("/subscriptions?kind=mobile", headers=HX)
+    assert "<html" not in fragment.get_data(as_text=True)
+    assert "HX-Request" in fragment.headers["Vary"]
+    page = admin.get("/subscriptions").get_data(as_text=True)
+    assert 'hx-indicator="#rows-loading"' in page and 'id="rows-loading"' in page
+    assert 'id="rows"' in page and "data-focus-after-swap" in page and 'tabindex="-1"' in page
+    assert "js/selection.js" in page
+
+
+def test_bulk_selection_form_carries_ids_and_the_filters(admin, ctx, app):
+    if "subscriptions.bulk_start" not in app.view_functions:
+        pytest.skip("bulk update is not there yet")
+    page = admin.get(f"/subscriptions?account={LIMITED_ACCOUNT}&q=a", headers=EN).get_data(as_text=True)
+    form = page[page.index('<form id="bulk-form"'):]
+    assert 'method="post"' in form[:200] and 'action="/subscriptions/bulk"' in form[:200]
+    assert 'name="csrf_token"' in form and 'name="ids"' in form and "data-select-page" in form
+    assert f'<input type="hidden" name="account" value="{LIMITED_ACCOUNT}">' in form
+    assert '<input type="hidden" name="q" value="a">' in form
+    many = admin.get("/subscriptions", headers=EN).get_data(as_text=True)
+    assert 'name="all_matching" value="1"' in many and "Select all 300 that match" in many.replace("\u00a0", " ")
+
+
+def test_create_button_needs_the_order_right(admin, limited, app, ctx):
+    if "subscriptions.new" not in app.view_functions:
+        pytest.skip("the wizard is not there yet")
+    assert 'href="/subscriptions/new"' in admin.get("/subscriptions").get_data(as_text=True)
+    membership = Membership.get(Membership.user == User.get(User.email == "begraenset@demo.dk"))
+    functions = set(membership.functions.split()) - {"order"}
+    Membership.update(functions=" ".join(sorted(functions))).where(Membership.id == membership.id).execute()
+    assert 'href="/subscriptions/new"' not in limited.get("/subscriptions").get_data(as_text=True)
+
+
+def test_limited_user_sees_only_the_chosen_account(limited, ctx):
+    page = limited.get("/subscriptions", headers=HX).get_data(as_text=True)
+    account = Account.get(Account.number == LIMITED_ACCOUNT)
+    expected = Subscription.select().where(Subscription.account == account).count()
+    assert f"{expected} subscriptions" in page
+    other = Account.select().join(Company).where(Company.cvr == "12345674", Account.number != LIMITED_ACCOUNT).first()
+    page = limited.get(f"/subscriptions?account={other.number}", headers=HX).get_data(as_text=True)
+    assert "0 subscriptions" in page
+    full = limited.get("/subscriptions", headers=EN).get_data(as_text=True)
+    assert f'<option value="{other.number}"' not in full
+
+
+class _Counter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):
+        self.count += 1
+
+
+def _queries(client, url, headers):
+    counter = _Counter()
+    log = logging.getLogger("peewee")
+    level = log.level
+    log.addHandler(counter)
+    log.setLevel(logging.DEBUG)
+    try:
+        assert client.get(url, headers=headers).status_code == 200
+    finally:
+        log.removeHandler(counter)
+        log.setLevel(level)
+    return counter.count
+
+
+def test_a_page_costs_a_fixed_number_of_queries(admin, ctx):
+    _, service = _demo_companies()
+    admin.get("/subscriptions", headers=HX)  # the session's first write is not the page's
+    plain = _queries(admin, "/subscriptions", HX)
+    filtered = _queries(admin, f"/subscriptions?account={LIMITED_ACCOUNT}&company={service.id}&status=active", HX)
+    deep = _queries(admin, "/subscriptions?page=5&sort=number", HX)
+    assert plain == filtered == deep
+    # the whole page adds one query per filter select (companies, accounts)
+    assert _queries(admin, "/subscriptions", EN) == plain + 2
+
+
+# the export -------------------------------------------------------------------------------
+
+def test_export_writes_danish_excel_csv_of_the_filters(admin, ctx):
+    account = Account.get(Account.number == LIMITED_ACCOUNT)
+    job, download = _download(admin, {"account": LIMITED_ACCOUNT, "sort": "number"})
+    assert download.headers["Content-Disposition"].startswith("attachment; filename=abonnementer-")
+    assert re.search(r"filename=abonnementer-\d{4}-\d{2}-\d{2}\.csv", download.headers["Content-Disposition"])
+    text = download.data.decode("utf-8-sig")
+    assert text.splitlines()[0].count(";") == 11  # twelve columns, separated by ;
+    rows = _rows(download)
+    body = rows[1:]
+    assert len(body) == Subscription.select().where(Subscription.account == account).count() == int(job.result)
+    assert all(r[5] == LIMITED_ACCOUNT and r[6] == "Demo A/S" for r in body)
+    assert all(re.fullmatch(r"\d{2}-\d{2}-\d{4}", r[8]) for r in body)  # start date dd-mm-yyyy
+    event = AuditEvent.select().where(AuditEvent.action == "subscription.export").get()
+    assert LIMITED_ACCOUNT in event.details
+
+
+def test_export_neutralises_formulas_in_holder_names(admin, ctx):
+    mette = Subscription.get(Subscription.number == "+4520000001")
+    evil = '=HYPERLINK("http://evil.example","x")'
+    Subscription.update(holder_name=evil, invoice_note="@SUM(A1)").where(Subscription.id == mette.id).execute()
+    _, download = _download(admin, {})
+    cells = [cell for row in _rows(download) for cell in row]
+    assert "'" + evil in cells and "'@SUM(A1)" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def test_limited_user_exports_only_the_chosen_account(limited, ctx):
+    _, download = _download(limited, {})
+    body = _rows(download)[1:]
+    account = Account.get(Account.number == LIMITED_ACCOUNT)
+    assert len(body) == Subscription.select().where(Subscription.account == account).count()
+    assert body and all(r[5] == LIMITED_ACCOUNT for r in body)
+
+
+def test_the_job_rebuilds_the_scope_from_the_membership(app, ctx):
+    """Even a filter naming another account cannot widen a limited membership's export."""
+    user = User.get(User.email == "begraenset@demo.dk")
+    membership = Membership.get(Membership.user == user)
+    other = Account.select().join(Company).where(Company.cvr == "12345674", Account.number != LIMITED_ACCOUNT).first()
+    with app.app_context():
+        job_id = enqueue(export_subscriptions_csv, membership.id, {"account": other.number}, track=True,
+                         user_id=user.id, company_id=membership.company_id)
+    record = JobRecord.get_by_id(job_id)
+    assert record.status == "finished" and record.result == "0"
+
+
+def test_other_customers_admin_gets_404_for_a_demo_export(admin, other_admin, ctx):
+    job, _ = _download(admin, {})
+    assert other_admin.get(f"/subscriptions/export/{job.id}").status_code == 404
+    assert other_admin.get(f"/subscriptions/export/{job.id}/download").status_code == 404
+
+
+def test_a_colleagues_export_is_404(admin, limited, ctx):
+    job, _ = _download(admin, {})
+    assert limited.get(f"/subscriptions/export/{job.id}").status_code == 404
+    assert limited.get(f"/subscriptions/export/{job.id}/download").status_code == 404
+    # nor can the audit trail's pages open it, or it theirs
+    assert admin.get(f"/users/audit/export/{job.id}").status_code == 404
+
+
+def test_export_requires_the_subscriptions_right(limited, ctx):
+    membership = Membership.get(Membership.user == User.get(User.email == "begraenset@demo.dk"))
+    Membership.update(functions="usage invoices").where(Membership.id == membership.id).execute()
+    before = JobRecord.select().count()
+    assert limited.post("/subscriptions/export", data={}).status_code == 403
+    assert limited.get("/subscriptions").status_code == 403
+    assert JobRecord.select().count() == before
+
+
+def test_export_job_fails_when_the_right_was_taken_away(app, ctx):
+    user = User.get(User.email == "begraenset@demo.dk")
+    membership = Membership.get(Membership.user == user)
+    Membership.update(functions="usage").where(Membership.id == membership.id).execute()
+    with app.app_context():
+        job_id = enqueue(export_subscriptions_csv, membership.id, {}, track=True, user_id=user.id,
+                         company_id=membership.company_id)
+    assert JobRecord.get_by_id(job_id).status == "failed"
+
+
+def test_status_page_polls_while_the_job_runs(admin, app, ctx):
+    admin_user = User.get(User.email == "admin@demo.dk")
+    demo_a, _ = _demo_companies()
+    JobRecord.create(id="6f1c2a3b-0000-4000-8000-000000000001", name="export_subscriptions_csv",
+                     status="running", progress=40, user=admin_user.id, company=demo_a.id)
+    page = admin.get("/subscriptions/export/6f1c2a3b-0000-4000-8000-000000000001", headers=EN).get_data(as_text=True)
+    assert 'hx-get="/subscriptions/export/6f1c2a3b-0000-4000-8000-000000000001"' in page
+    assert 'hx-trigger="every 1s"' in page and 'value="40"' in page
+    assert admin.get("/subscriptions/export/6f1c2a3b-0000-4000-8000-000000000001/download").status_code == 404
+    JobRecord.update(status="failed").where(JobRecord.id == "6f1c2a3b-0000-4000-8000-000000000001").execute()
+    fragment = admin.get("/subscriptions/export/6f1c2a3b-0000-4000-8000-000000000001", headers=HX)
+    text = fragment.get_data(as_text=True)
+    assert "The export failed" in text and "every 1s" not in text and "<html" not in text
+
+
+def test_unknown_or_malformed_job_ids_are_404(admin, ctx):
+    for job_id in ("00000000-0000-0000-0000-000000000000", "..%2F..%2Fapp.py", "x" * 300):
+        assert admin.get(f"/subscriptions/export/{job_id}").status_code == 404
+        assert admin.get(f"/subscriptions/export/{job_id}/download").status_code == 404
+
+
+def test_many_accounts_get_a_text_field_instead_of_a_select(admin, monkeypatch, ctx):
+    from services import subscriptions
+
+    monkeypatch.setattr(subscriptions, "MAX_ACCOUNT_OPTIONS", 1)
+    page = admin.get(f"/subscriptions?account={LIMITED_ACCOUNT}", headers=EN).get_data(as_text=True)
+    assert 'id="sub-account"' not in page
+    assert f'id="sub-account-number" type="text" name="account" inputmode="numeric" autocomplete="off" value="{LIMITED_ACCOUNT}"' in page
+    assert "from:#sub-account-number" in page
