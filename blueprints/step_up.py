@@ -5,7 +5,7 @@ user here (`require_fresh`), and back to where they were once the code is right.
 """
 import datetime
 
-from flask import Blueprint, current_app, flash, make_response, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -14,7 +14,7 @@ from services import auth as auth_service
 
 from .access import signed_in
 from .auth import error_text, mark_second_factor, safe_next, wrong_code_text
-from .rendering import render, wants_fragment
+from .rendering import navigate, render
 from .settings import SecondFactorForm
 
 bp = Blueprint("step_up", __name__, url_prefix="/verify")
@@ -33,12 +33,7 @@ def is_fresh():
 
 def go_verify(next_url):
     """To the step-up page and back to `next_url` (HX-Redirect for HTMX requests)."""
-    target = url_for("step_up.verify", next=next_url)
-    if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return navigate(url_for("step_up.verify", next=next_url))
 
 
 @bp.route("", methods=["GET", "POST"])

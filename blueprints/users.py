@@ -10,7 +10,6 @@ from flask import (
     abort,
     flash,
     g,
-    make_response,
     redirect,
     request,
     session,
@@ -25,7 +24,7 @@ from services.ids import parse_id, parse_ids
 from services.rights import FUNCTION_LABELS
 
 from .access import member
-from .rendering import render, wants_fragment
+from .rendering import navigate, render, wants_fragment
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
@@ -89,14 +88,6 @@ def _step_url(step):
     return url_for("users.new", step=step)
 
 
-def _go(url):
-    """Navigate away from the wizard: a redirect, or HX-Redirect for HTMX."""
-    if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
 
 def _show(step, draft, errors=None, push=False, status=200):
     """The wizard at `step`: the page, or the #wizard fragment (with the URL pushed)."""
@@ -147,7 +138,7 @@ def new_post():
     nav = request.form.get("nav", "next")
     if nav == "cancel":
         session.pop(DRAFT, None)
-        return _go(url_for("users.index"))
+        return navigate(url_for("users.index"))
     _take_input(step, draft)
     if nav == "back":
         _save(draft)
@@ -211,7 +202,7 @@ def _check(step, draft):
         elif step == "rights":
             svc.clean_functions(draft["functions"], draft["is_admin"])
     except ServiceError as error:
-        return {error.field or "form": error.message}
+        return error.errors
     return {}
 
 
@@ -232,7 +223,7 @@ def _create(draft, steps):
     else:
         flash(_("The user %(name)s was created, but the activation e-mail could not be sent. "
                 "Send it again from this page.", name=user.name), "error")
-    return _go(url_for("users.detail", user_id=user.id))
+    return navigate(url_for("users.detail", user_id=user.id))
 
 
 # -- one user -------------------------------------------------------------------------

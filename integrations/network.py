@@ -57,8 +57,6 @@ class LocalNetwork:
         answer = {}
         if kind in ("sim_change", "new_subscription", "takeover", "port_in") and values.get("sim_form"):
             answer.update(new_sim(values.get("iccid"), values["sim_form"]))
-        if kind == "new_subscription" and not values.get("number") and values.get("kind") == "mobile":
-            answer["number"] = new_number()
         return answer
 
     @staticmethod
@@ -80,9 +78,13 @@ def new_sim(iccid, form):
     return sim
 
 
-def new_number():
-    """A mobile number from the operator's pool (the local pool: 91 xx xx xx)."""
-    return "+4591" + "".join(secrets.choice("0123456789") for _ in range(6))
+POOL_PREFIXES = {"mobile": "+4591", "landline": "+4572"}  # the local number pools
+
+
+def new_number(kind="mobile"):
+    """A free-looking number from the operator's pool for `kind` (mobile 91…, landline 72…);
+    the caller checks that no subscription has it."""
+    return POOL_PREFIXES[kind] + "".join(secrets.choice("0123456789") for _ in range(6))
 
 
 _network = LocalNetwork()

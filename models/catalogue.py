@@ -14,6 +14,12 @@ class Plan(BaseModel):
     data_gb = IntegerField(null=True)
     active = BooleanField(default=True)
 
+    @classmethod
+    def for_kind(cls, kind):
+        """The plans on sale for a kind of subscription, cheapest first."""
+        return list(cls.select().where(cls.kind == kind, cls.active == True)  # noqa: E712
+                    .order_by(cls.monthly_price, cls.name))
+
 
 class AddOn(BaseModel):
     code = CharField(unique=True)

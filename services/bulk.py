@@ -37,21 +37,21 @@ from models import (
     utcnow,
 )
 from models.catalogue import KINDS
-from models.subscriptions import BLOCK_PARTS, STATUSES
+from models.subscriptions import BLOCK_PARTS
 
-from . import audit, orders
+from . import audit, exports, orders, subscriptions
 from . import subscription_changes as changes
 from .errors import ServiceError
 from .formatting import phone
 from .ids import parse_id, parse_ids
 from .listing import paginate
 from .order_text import describe, parts_text, reason_text
+from .validation import order_date
 
 MAX_SUBSCRIPTIONS = 5000
 MAX_FILE_BYTES = 1_000_000
 NOT_FOUND_KEPT = 1000  # the "not found" inputs kept with a request (the count is kept whole)
 PER_PAGE = 50
-MAX_DAYS_AHEAD = changes.MAX_DAYS_AHEAD
 
 ACTIONS = ("block", "unblock", "cancel", "change_account", "change_plan", "add_addon", "remove_addon")
 ACTION_LABELS = {
@@ -64,15 +64,6 @@ OUTCOME_LABELS = {"pending": _l("Will happen"), "ordered": _l("Ordered"), "skipp
 BLOCK_REASONS = changes.BLOCK_REASONS
 CANCEL_REASONS = changes.CANCEL_REASONS
 PER_KIND = {"change_plan": "plans", "add_addon": "add_addons", "remove_addon": "remove_addons"}
-
-
-class BulkFormError(ServiceError):
-    """Every error of the action form at once: {field: translated message}."""
-
-    def __init__(self, errors):
-        field, message = next(iter(errors.items()))
-        super().__init__(message, field)
-        self.errors = errors
 
 
 # -- choosing the subscriptions ---------------------------------------------------------
@@ -93,27 +84,12 @@ def _too_many():
                           "or narrow the filter.", num=format_decimal(MAX_SUBSCRIPTIONS)), "selection")
 
 
-def filtered(scope, q="", kind="", status="", account="", company=""):
-    """The overview's filters on the scope's subscriptions (without display joins)."""
-    query = scope.subscriptions(details=False)
-    text = (q or "").strip().lower()
-    if text:
-        query = query.where(Subscription.search_key.contains(text))
-    if kind in KINDS:
-        query = query.where(Subscription.kind == kind)
-    if status in STATUSES:
-        query = query.where(Subscription.status == status)
-    if account:
-        query = query.where(Subscription.account == (parse_id(account) or 0))
-    if company:
-        query = query.where(Subscription.company == (parse_id(company) or 0))
-    return query
-
-
-def select_matching(scope, **filters):
-    """Every subscription the overview's filters match (at most MAX_SUBSCRIPTIONS)."""
+def select_matching(scope, args):
+    """Every subscription the overview's filters in `args` match (at most MAX_SUBSCRIPTIONS)."""
     scope.require("manage")
-    query = filtered(scope, **filters)
+    filters = subscriptions.parse_filters(args)
+    filters.pop("sort")
+    query = subscriptions.matching(scope, **filters)
     if query.count() > MAX_SUBSCRIPTIONS:
         raise _too_many()
     ids = [i for (i,) in query.select(Subscription.id)
@@ -245,21 +221,8 @@ def choices(scope, kinds):
             "block_parts": BLOCK_PARTS, "block_reasons": BLOCK_REASONS, "cancel_reasons": CANCEL_REASONS}
 
 
-def _valid_date(value):
-    today = utcnow().date()
-    try:
-        day = datetime.date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None, _("Enter a date, for example %(example)s.", example=today.isoformat())
-    if day < today:
-        return None, _("The date cannot be before %(date)s.", date=today.isoformat())
-    if day > today + datetime.timedelta(days=MAX_DAYS_AHEAD):
-        return None, _("The date can be at most a year ahead.")
-    return day.isoformat(), None
-
-
 def clean_action(scope, values, kinds):
-    """The action's plain parameters from the form's values, or BulkFormError with every error.
+    """The action's plain parameters from the form's values, or ServiceError with every error.
 
     `values`: action, end_date, cancel_reason, block_parts, block_reason, unblock_parts,
     account, and plans / add_addons / remove_addons as {kind: code}."""
@@ -268,14 +231,14 @@ def clean_action(scope, values, kinds):
     errors = {}
     params = {}
     if action not in ACTIONS:
-        raise BulkFormError({"action": _("Choose what to do.")})
+        raise ServiceError(_("Choose what to do."), "action")
     if action == "cancel":
-        day, error = _valid_date(values.get("end_date"))
+        day, error = order_date(values.get("end_date"))
         if error:
             errors["end_date"] = error
         if values.get("cancel_reason") not in CANCEL_REASONS:
             errors["cancel_reason"] = _("Choose a reason.")
-        params = {"end_date": day, "reason": values.get("cancel_reason")}
+        params = {"end_date": day.isoformat() if day else None, "reason": values.get("cancel_reason")}
     elif action == "block":
         parts = [p for p in BLOCK_PARTS if p in (values.get("block_parts") or ())]
         if not parts:
@@ -309,7 +272,7 @@ def clean_action(scope, values, kinds):
                              else _("Choose an add-on for at least one type."))
         params = {"codes": codes}
     if errors:
-        raise BulkFormError(errors)
+        raise ServiceError.of(errors)
     return action, params
 
 
@@ -559,25 +522,17 @@ def fail_run(bulk_id, message):
 
 # -- the result as CSV -------------------------------------------------------------------
 
-def _spreadsheet_safe(cell):
-    try:
-        from .exports import spreadsheet_safe
-    except ImportError:
-        from .audit_trail import spreadsheet_safe
-    return spreadsheet_safe(cell)
-
-
 def result_csv(bulk):
     """The per-row result for Danish Excel: UTF-8 with BOM, `;`, formulas guarded."""
     out = io.StringIO()
-    writer = csv.writer(out, dialect="excel", delimiter=";")
-    writer.writerow([_("Number"), _("Name"), _("Outcome"), _("What / reason"), _("Order")])
+    writer = csv.writer(out, dialect=exports.DIALECT)
+    writer.writerow([exports.cell(h) for h in (_("Number"), _("Name"), _("Outcome"), _("What / reason"), _("Order"))])
     for item in _items(bulk).iterator():
         subscription = item.subscription
-        writer.writerow([_spreadsheet_safe(cell) for cell in (
-            phone(subscription.number), subscription.holder_name, OUTCOME_LABELS[item.outcome],
-            item.reason, item.order_id or "")])
+        writer.writerow([exports.cell(value) for value in (
+            phone(subscription.number), subscription.holder_name, str(OUTCOME_LABELS[item.outcome]),
+            item.reason, item.order_id)])
     values = json.loads(bulk.params or "{}")
     for entry in values.get("not_found", []):
-        writer.writerow([_spreadsheet_safe(cell) for cell in (entry, "", OUTCOME_LABELS["not_found"], "", "")])
+        writer.writerow([exports.cell(value) for value in (entry, "", str(OUTCOME_LABELS["not_found"]), "", "")])
     return "\ufeff" + out.getvalue()

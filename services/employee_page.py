@@ -7,7 +7,7 @@ import io
 
 import segno
 
-from models import Account, Company, SimCard, Subscription
+from models import Account, Company, Plan, SimCard, Subscription
 from models.orders import OPEN_STATUSES
 
 from . import orders, usage
@@ -27,13 +27,25 @@ def employee_page(scope, subscription_id, usage_page=1):
     data = {
         "item": item, "sims": sims, "addons": have, "other_addons": others, "orders": latest,
         "open_orders": [o for o in latest if o.status in OPEN_STATUSES],
-        "logins": changes.logins_of(item),
     }
     if scope.can("usage"):
         current = month_usage(item.id)
         data.update(usage=current, gauge=usage.gauge(item.plan_id, current["totals"]),
                     history=usage.six_months(item.id), records=usage.itemised(item.id, usage_page))
     return data
+
+
+def open_orders(scope, subscription_id):
+    """The part the page polls while orders are on their way: cheap, no usage."""
+    item = visible(scope, subscription_id)
+    return {"item": item, "open_orders": orders.open_orders(item.id)}
+
+
+def usage_records(scope, subscription_id, page):
+    """One page of itemised usage (the page's "Older"/"Newer" links)."""
+    scope.require("usage")
+    item = visible(scope, subscription_id)
+    return {"item": item, "records": usage.itemised(item.id, page)}
 
 
 def visible(scope, subscription_id):
@@ -47,7 +59,7 @@ def action_choices(scope, item):
     have, others = changes.addons_for(item)
     accounts = list(scope.accounts().where(Account.id != item.account_id).order_by(Account.number)
                     .limit(ACCOUNT_CHOICES_LIMIT))
-    return {"plans": changes.plans_for(item), "accounts": accounts, "addons": have, "other_addons": others}
+    return {"plans": Plan.for_kind(item.kind), "accounts": accounts, "addons": have, "other_addons": others}
 
 
 def esim_qr(sim):

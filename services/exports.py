@@ -31,7 +31,8 @@ class DanishExcel(csv.excel):
     lineterminator = "\r\n"
 
 
-csv.register_dialect("danish-excel", DanishExcel)
+DIALECT = "danish-excel"
+csv.register_dialect(DIALECT, DanishExcel)
 
 
 def spreadsheet_safe(cell):
@@ -82,7 +83,7 @@ def write_csv(path, header, rows, total=None, progress=None):
     count = 0
     try:
         with open(partial, "w", newline="", encoding=ENCODING) as fh:
-            writer = csv.writer(fh, dialect="danish-excel")
+            writer = csv.writer(fh, dialect=DIALECT)
             writer.writerow([spreadsheet_safe(h) for h in header])
             for row in rows:
                 writer.writerow([cell(v) for v in row])

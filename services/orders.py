@@ -339,9 +339,6 @@ APPLY = {
 
 # -- reading ---------------------------------------------------------------------------
 
-FILTER_KINDS = ORDER_KINDS
-
-
 def list_orders(scope, which="open", kind="", status="", subscription_id=None, requested_by=None,
                 batch=None, page=1):
     """Orders in scope, newest first; `which`: open (received, in progress) or done."""

@@ -6,6 +6,7 @@ Every query helper filters by all three, so a view cannot forget to.
 """
 from dataclasses import dataclass
 
+from peewee import fn
 from werkzeug.exceptions import Forbidden, NotFound
 
 from models import (
@@ -101,6 +102,11 @@ class Scope:
         """Support tickets belong to a company, not an account: limited users see them too."""
         return self._in_companies(SupportTicket.select(), SupportTicket)
 
+    def account(self, account_id):
+        """One of the scope's accounts, or None (another customer's, outside the chosen ones, not an id)."""
+        account_id = parse_id(account_id)
+        return self.accounts().where(Account.id == account_id).first() if account_id else None
+
     def get(self, query, model, object_id):
         """One object of a scoped query, or 404 (other customer, other account, or none)."""
         object_id = parse_id(object_id)
@@ -110,6 +116,15 @@ class Scope:
         if obj is None:
             raise NotFound()
         return obj
+
+
+def search_accounts(query, q, limit):
+    """(up to `limit` accounts of `query` matching `q` by number or name, more?) for account pickers."""
+    q = (q or "").strip().lower()
+    if q:
+        query = query.where(Account.number.contains(q) | fn.LOWER(Account.name).contains(q))
+    rows = list(query.order_by(Account.number).limit(limit + 1))
+    return rows[:limit], len(rows) > limit
 
 
 def company_tree(customer_id, company_id):

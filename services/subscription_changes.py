@@ -5,14 +5,12 @@ transaction. The change itself happens when the order completes.
 Views, bulk updates and offboarding call these same functions, so they all get the same
 checks. Each raises ServiceError (translated message, field) on bad input.
 """
-import datetime
 
 from flask_babel import gettext as _
 from stdnum import luhn
 from werkzeug.exceptions import NotFound
 
 from models import (
-    Account,
     AddOn,
     Membership,
     Plan,
@@ -27,17 +25,15 @@ from models.subscriptions import BLOCK_PARTS
 
 from . import audit, orders
 from .errors import ServiceError
-from .ids import parse_id
 from .messages import public_url, queue_message
 from .sessions import end_user_sessions
-from .validation import email_address
+from .validation import email_address, order_date
 
 CANCEL_REASONS = ("employee_left", "not_needed", "moving_operator", "other")
 SIM_REASONS = ("lost", "damaged", "esim", "other")
 SIM_HOW = ("in_hand", "physical", "esim")
 NOTE_MAX = 60
 NAME_MAX = 100
-MAX_DAYS_AHEAD = 366
 
 
 def _subscription(scope, subscription_id, right):
@@ -51,21 +47,10 @@ def _active(scope, subscription_id, right):
     return subscription
 
 
-def _date(value, field, earliest=None):
-    """A date from the form, from today (or `earliest`) up to a year ahead."""
-    earliest = earliest or utcnow().date()
-    if isinstance(value, datetime.date):
-        day = value
-    else:
-        try:
-            day = datetime.date.fromisoformat((value or "").strip())
-        except ValueError:
-            raise ServiceError(_("Enter a date, for example %(example)s.",
-                                 example=earliest.isoformat()), field) from None
-    if day < earliest:
-        raise ServiceError(_("The date cannot be before %(date)s.", date=earliest.isoformat()), field)
-    if day > utcnow().date() + datetime.timedelta(days=MAX_DAYS_AHEAD):
-        raise ServiceError(_("The date can be at most a year ahead."), field)
+def _date(value, field):
+    day, problem = order_date(value)
+    if problem:
+        raise ServiceError(problem, field)
     return day
 
 
@@ -153,11 +138,6 @@ def _warn_of_sim_change(scope, subscription):
 
 # -- plan, account, add-ons ------------------------------------------------------------
 
-def plans_for(subscription):
-    return list(Plan.select().where(Plan.kind == subscription.kind, Plan.active == True)  # noqa: E712
-                .order_by(Plan.monthly_price))
-
-
 def change_plan(scope, subscription_id, plan_code, from_date=None, preview=False):
     subscription = _active(scope, subscription_id, "manage")
     plan = Plan.get_or_none(Plan.code == (plan_code or ""), Plan.active == True)  # noqa: E712
@@ -175,7 +155,7 @@ def change_plan(scope, subscription_id, plan_code, from_date=None, preview=False
 
 def change_account(scope, subscription_id, account_id, preview=False):
     subscription = _active(scope, subscription_id, "manage")
-    account = scope.accounts().where(Account.id == (parse_id(account_id) or 0)).first()
+    account = scope.account(account_id)
     if account is None:
         raise ServiceError(_("Choose one of your accounts."), "account")
     if account.id == subscription.account_id:
@@ -321,11 +301,10 @@ def set_invoice_note(scope, subscription_id, note):
 
 def logins_of(subscription):
     """The employee's own login (`/me`) and a self-service login with the holder's e-mail."""
-    query = User.select().where((User.subscription == subscription.id) & (User.kind == "employee"))
+    own = (User.subscription == subscription.id) & (User.kind == "employee")
     if subscription.holder_email:
-        query = User.select().where(((User.subscription == subscription.id) & (User.kind == "employee"))
-                                    | (User.email == subscription.holder_email.lower()))
-    return list(query.where(User.status != "disabled"))
+        own |= User.email == subscription.holder_email.lower()
+    return list(User.select().where(own, User.status != "disabled"))
 
 
 def offboard(scope, subscription_id, choice, end_date, stepped_up, name="", email="", disable_login=True,

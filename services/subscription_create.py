@@ -20,18 +20,17 @@ import secrets
 import phonenumbers
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from peewee import fn
 from stdnum.dk import cvr as dk_cvr
 
-from integrations.network import new_number
+from integrations.network import POOL_PREFIXES, new_number
 from models import Account, Plan, PortingRequest, Subscription, db, utcnow
 from models.catalogue import KINDS
 from models.subscriptions import ENDED
 
 from . import orders
 from .errors import ServiceError
-from .ids import parse_id
-from .validation import danish_number, email_address
+from .scope import search_accounts
+from .validation import danish_number, email_address, order_date
 
 PHONE_KINDS = ("mobile", "landline")
 LINE_KINDS = ("internet", "circuit")
@@ -42,12 +41,10 @@ DONOR_OPERATORS = (("tdc", "TDC"), ("telia", "Telia"), ("telenor", "Telenor"), (
                    ("lebara", "Lebara"), ("other", _l("Other operator")))
 # The operator's own number pools: mobile numbers come from the network (91 xx xx xx),
 # landline numbers from the local landline pool (72 xx xx xx).
-POOL_PREFIX = {"mobile": "+4591", "landline": "+4572"}
 LINE_PREFIX = {"internet": "DSL-", "circuit": "KRB-"}
 OFFERED_NUMBERS = 4
 NAME_MAX = 100
 ADDRESS_MAX = 200
-MAX_DAYS_AHEAD = 365
 ACCOUNT_PICKER_LIMIT = 50
 
 
@@ -55,15 +52,7 @@ ACCOUNT_PICKER_LIMIT = 50
 
 def plans_for_kind(kind):
     """The active plans of a kind, cheapest first."""
-    if kind not in KINDS:
-        return []
-    return list(Plan.select().where(Plan.kind == kind, Plan.active == True)  # noqa: E712
-                .order_by(Plan.monthly_price, Plan.name))
-
-
-def _new_landline_number():
-    """A landline number from the local pool (72 xx xx xx)."""
-    return POOL_PREFIX["landline"] + "".join(secrets.choice("0123456789") for _ in range(6))
+    return Plan.for_kind(kind) if kind in KINDS else []
 
 
 def number_in_use(number):
@@ -75,10 +64,9 @@ def offer_numbers(kind, count=OFFERED_NUMBERS):
     """`count` free numbers from the operator's pool that no subscription has."""
     if kind not in PHONE_KINDS:
         return []
-    make = new_number if kind == "mobile" else _new_landline_number
     offered = []
     for _attempt in range(count * 20):
-        number = make()
+        number = new_number(kind)
         if number not in offered and not number_in_use(number):
             offered.append(number)
             if len(offered) == count:
@@ -88,20 +76,9 @@ def offer_numbers(kind, count=OFFERED_NUMBERS):
 
 def account_choices(scope, q="", selected=None, limit=ACCOUNT_PICKER_LIMIT):
     """(the selected account or None, other matching accounts, more?) among the scope's."""
-    query = scope.accounts()
-    selected_id = parse_id(selected)
-    chosen = query.where(Account.id == selected_id).first() if selected_id else None
-    others = query.where(Account.id != chosen.id) if chosen else query
-    q = (q or "").strip().lower()
-    if q:
-        others = others.where(Account.number.contains(q) | fn.LOWER(Account.name).contains(q))
-    rows = list(others.order_by(Account.number).limit(limit + 1))
-    return chosen, rows[:limit], len(rows) > limit
-
-
-def account_in_scope(scope, account_id):
-    account_id = parse_id(account_id)
-    return scope.accounts().where(Account.id == account_id).first() if account_id else None
+    chosen = scope.account(selected)
+    others = scope.accounts().where(Account.id != chosen.id) if chosen else scope.accounts()
+    return (chosen, *search_accounts(others, q, limit))
 
 
 def next_working_day(day=None):
@@ -169,15 +146,9 @@ def parse_day(text):
 
 
 def _day(errors, field, text, earliest):
-    try:
-        day = datetime.date.fromisoformat(str(text or "").strip())
-    except ValueError:
-        errors[field] = _("Enter a date, for example %(example)s.", example=earliest.isoformat())
-        return None
-    if day < earliest:
-        errors[field] = _("The date cannot be before %(date)s.", date=earliest.isoformat())
-    elif day > utcnow().date() + datetime.timedelta(days=MAX_DAYS_AHEAD):
-        errors[field] = _("The date can be at most a year ahead.")
+    day, problem = order_date(text, earliest)
+    if problem:
+        errors[field] = problem
     return day
 
 
@@ -201,7 +172,7 @@ def _check_number(scope, v, out, errors):
         errors["number_source"] = _("Choose a new number or take over an existing one.")
     elif source == "new":
         number = danish_number(v.get("new_number"))
-        if number is None or not number.startswith(POOL_PREFIX.get(kind, "-")):
+        if number is None or not number.startswith(POOL_PREFIXES.get(kind, "-")):
             errors["new_number"] = _("Choose one of the numbers offered.")
         elif number_in_use(number):
             errors["new_number"] = _("That number was just taken. Choose another one.")
@@ -263,7 +234,7 @@ def _check_employee(scope, v, out, errors):
 
 
 def _check_account(scope, v, out, errors):
-    account = account_in_scope(scope, v.get("account_id"))
+    account = scope.account(v.get("account_id"))
     if account is None:
         errors["account_id"] = _("Choose one of your accounts.")
     out["account"] = account

@@ -30,7 +30,7 @@ from .errors import ServiceError
 from .ids import parse_id, parse_ids
 from .listing import paginate
 from .rights import ADMIN_ONLY, FUNCTIONS
-from .scope import company_tree
+from .scope import company_tree, search_accounts
 from .sessions import end_user_sessions
 from .validation import danish_number, email_address
 
@@ -120,11 +120,7 @@ def account_choices(scope, company_ids=None, q="", selected=(), limit=ACCOUNT_PI
     selected = set(parse_ids(selected))
     chosen = list(query.where(Account.id.in_(selected)).order_by(Account.number)) if selected else []
     others = query.where(Account.id.not_in(selected)) if selected else query
-    q = (q or "").strip().lower()
-    if q:
-        others = others.where(Account.number.contains(q) | fn.LOWER(Account.name).contains(q))
-    rows = list(others.order_by(Account.number).limit(limit + 1))
-    return chosen, rows[:limit], len(rows) > limit
+    return (chosen, *search_accounts(others, q, limit))
 
 
 def _trees(scope, company_ids):

@@ -148,6 +148,15 @@ def test_all_matching_uses_the_overview_filters(admin, ctx):
     assert len(selection) == expected
 
 
+def test_all_matching_filters_by_account_number_as_the_overview_does(admin, ctx):
+    account = Account.get(Account.number == "40120011")
+    response = admin.post("/subscriptions/bulk", data={"all_matching": "1", "account": account.number})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    selection = body.split('name="selection" value="')[1].split('"')[0].split(",")
+    assert len(selection) == Subscription.select().where(Subscription.account == account.id).count()
+
+
 def test_limited_user_cannot_touch_other_accounts(limited, ctx):
     mine = _blockable(1, account=Account.get(Account.number == "40120011").id)[0]
     other = Subscription.select().join(Account).where(Account.number != "40120011",
@@ -162,7 +171,7 @@ def test_limited_user_cannot_touch_other_accounts(limited, ctx):
     # numbers and filters stay inside the account too
     by_number = limited.post("/subscriptions/bulk", data={"numbers": other.number})
     assert by_number.status_code == 422
-    by_filter = limited.post("/subscriptions/bulk", data={"all_matching": "1", "account": str(other.account_id)})
+    by_filter = limited.post("/subscriptions/bulk", data={"all_matching": "1", "account": other.account.number})
     assert by_filter.status_code == 422
     moved = limited.post("/subscriptions/bulk/preview", data={"selection": str(mine.id),
                                                               "action": "change_account",

@@ -6,7 +6,7 @@ resolved through the scope again at every step (services/bulk.py), so a forged i
 only ever a "not found" row. The preview is kept as a BulkRequest; its page
 (`/subscriptions/bulk/<id>`) shows the preview, the progress and the result.
 """
-from flask import Response, g, make_response, redirect, request, url_for
+from flask import Response, g, request, url_for
 from flask_babel import gettext as _
 
 from models.catalogue import KINDS
@@ -16,24 +16,10 @@ from services.order_text import BLOCK_PART_LABELS, REASON_LABELS
 
 from . import bp
 from ..access import member
-from ..rendering import render, wants_fragment
+from ..rendering import navigate, render
 from ..step_up import go_verify, is_fresh
 
 TEMPLATE = "subscriptions/bulk.html"
-FILTERS = ("q", "kind", "status", "account", "company")
-
-
-def _go(url):
-    """A redirect, or HX-Redirect for HTMX."""
-    if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, code=303)
-
-
-def _errors(error):
-    return getattr(error, "errors", None) or {error.field or "form": error.message}
 
 
 def _choose(errors=None, not_found=(), status=200):
@@ -64,7 +50,7 @@ def bulk_start():
     form = request.form
     try:
         if form.get("all_matching") == "1":
-            selection = svc.select_matching(g.scope, **{key: form.get(key, "") for key in FILTERS})
+            selection = svc.select_matching(g.scope, form)
         elif form.getlist("ids"):
             selection = svc.select_ids(g.scope, form.getlist("ids"))
         else:
@@ -74,7 +60,7 @@ def bulk_start():
                 texts.append(svc.read_upload(upload.read(svc.MAX_FILE_BYTES + 1)))
             selection = svc.select_numbers(g.scope, *texts)
     except ServiceError as error:
-        return _choose(errors=_errors(error), status=422)
+        return _choose(errors=error.errors, status=422)
     if not selection.ids:
         return _choose(errors={"form": _("None of the subscriptions were found.")},
                        not_found=selection.not_found, status=422)
@@ -98,7 +84,7 @@ def bulk_preview():
     try:
         selection = svc.select_ids(g.scope, form.get("selection", "").split(","))
     except ServiceError as error:
-        return _choose(errors=_errors(error), status=422)
+        return _choose(errors=error.errors, status=422)
     earlier = [line.strip() for line in form.get("not_found", "").splitlines() if line.strip()]
     selection.not_found = earlier[:svc.NOT_FOUND_KEPT] + selection.not_found
     if not selection.ids:
@@ -109,8 +95,8 @@ def bulk_preview():
         action, params = svc.clean_action(g.scope, values, svc.selection_summary(g.scope, selection.ids))
         request_ = svc.create_preview(g.scope, selection, action, params)
     except ServiceError as error:
-        return _action_form(selection, values, _errors(error), status=422)
-    return _go(url_for("subscriptions.bulk_detail", bulk_id=request_.id))
+        return _action_form(selection, values, error.errors, status=422)
+    return navigate(url_for("subscriptions.bulk_detail", bulk_id=request_.id), code=303)
 
 
 @bp.route("/bulk/<int:bulk_id>")
@@ -141,14 +127,14 @@ def bulk_confirm():
         svc.confirm(g.scope, request.form.get("token", ""), stepped_up=is_fresh())
     except ServiceError:
         return go_verify(detail)
-    return _go(detail)
+    return navigate(detail, code=303)
 
 
 @bp.route("/bulk/<int:bulk_id>/discard", methods=["POST"])
 @member("manage")
 def bulk_discard(bulk_id):
     svc.discard(g.scope, bulk_id)
-    return _go(url_for("subscriptions.bulk"))
+    return navigate(url_for("subscriptions.bulk"), code=303)
 
 
 @bp.route("/bulk/<int:bulk_id>/result.csv")

@@ -7,7 +7,7 @@ second post with `confirm` places the order. Errors come back as 422 with the fo
 """
 from collections import namedtuple
 
-from flask import abort, flash, g, make_response, redirect, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
@@ -18,7 +18,7 @@ from services.order_text import parts_text, reason_text
 
 from . import bp
 from ..access import member
-from ..rendering import render, wants_fragment
+from ..rendering import navigate, render, wants_fragment
 from ..step_up import go_verify, is_fresh
 
 Action = namedtuple("Action", "function fields right step_up")
@@ -44,10 +44,13 @@ def detail(subscription_id):
 
 
 def _page(subscription_id, **extra):
+    target = request.headers.get("HX-Target") if wants_fragment() else None
+    if target == "open-orders":
+        return render("subscriptions/detail.html", "open_orders", **page_svc.open_orders(g.scope, subscription_id))
+    if target == "usage-records":
+        return render("subscriptions/detail.html", "usage_records",
+                      **page_svc.usage_records(g.scope, subscription_id, request.args.get("usage_page", 1)))
     data = page_svc.employee_page(g.scope, subscription_id, request.args.get("usage_page", 1))
-    if wants_fragment() and request.headers.get("HX-Target") in ("usage-records", "open-orders"):
-        block = request.headers["HX-Target"].replace("-", "_")
-        return render("subscriptions/detail.html", block, **data)
     esim = next((s for s in data["sims"] if s.status == "active" and s.form == "esim" and s.activation_code), None)
     qr = page_svc.esim_qr(esim) if esim and g.scope.can("sim") else None
     return render("subscriptions/detail.html", **data, esim_qr=qr, block_text=parts_text, **extra)
@@ -76,7 +79,7 @@ def note(subscription_id):
     try:
         changes.set_invoice_note(g.scope, subscription_id, request.form.get("invoice_note", ""))
     except ServiceError as error:
-        return _show_action(subscription_id, "note", errors={error.field: error.message},
+        return _show_action(subscription_id, "note", errors=error.errors,
                             values=request.form, status=422)
     flash(_("The invoice note is saved."), "success")
     return _back(subscription_id)
@@ -103,7 +106,7 @@ def action(subscription_id, action):
     try:
         result = spec.function(g.scope, subscription_id, preview=not confirm, **kwargs)
     except ServiceError as error:
-        return _show_action(subscription_id, action, errors={error.field or "form": error.message},
+        return _show_action(subscription_id, action, errors=error.errors,
                             values=request.form, status=422)
     if not confirm:
         return _show_action(subscription_id, action, values=request.form, preview=result)
@@ -135,12 +138,11 @@ def _placed_text(action, result):
 
 
 def _show_action(subscription_id, action, errors=None, values=None, preview=None, status=200):
-    data = page_svc.employee_page(g.scope, subscription_id)
-    item = data["item"]
+    item = page_svc.visible(g.scope, subscription_id)
     return render("subscriptions/action.html", "dialog", status=status, item=item, action=action,
                   block_text=parts_text, reason_label=reason_text,
                   chosen_parts=values.getlist("parts") if hasattr(values, "getlist") else [],
-                  errors=errors or {}, values=values or {}, preview=preview, data=data,
+                  errors=errors or {}, values=values or {}, preview=preview,
                   choices=page_svc.action_choices(g.scope, item), reasons=_reasons(),
                   today=changes.utcnow().date())
 
@@ -150,9 +152,4 @@ def _reasons():
 
 
 def _back(subscription_id):
-    target = url_for("subscriptions.detail", subscription_id=subscription_id)
-    if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = target
-        return response
-    return redirect(target)
+    return navigate(url_for("subscriptions.detail", subscription_id=subscription_id))

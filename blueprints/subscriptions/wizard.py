@@ -7,7 +7,7 @@ subscriptions/new.html and swapped into `#wizard` by HTMX; without JavaScript th
 forms post and redirect. The steps depend on the kind: mobile has number and SIM,
 landline a number only, internet and circuits an installation address.
 """
-from flask import flash, g, make_response, redirect, request, session, url_for
+from flask import flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -17,7 +17,7 @@ from services.ids import parse_id
 
 from . import bp
 from ..access import member
-from ..rendering import render, wants_fragment
+from ..rendering import navigate, render, wants_fragment
 
 DRAFT = "subscription_draft"
 STEP_TITLES = {
@@ -85,14 +85,6 @@ def _step_url(step):
     return url_for("subscriptions.new", step=step)
 
 
-def _go(url):
-    """Navigate away from the wizard: a redirect, or HX-Redirect for HTMX."""
-    if wants_fragment():
-        response = make_response("", 200)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url)
-
 
 def _move(step, draft):
     """Show another step: the fragment with its URL pushed, or a redirect without HTMX."""
@@ -136,7 +128,7 @@ def _show(step, draft, errors=None, push=False):
 @member("order")
 def new():
     draft = _draft()
-    account = svc.account_in_scope(g.scope, request.args.get("account")) if request.args.get("account") else None
+    account = g.scope.account(request.args.get("account")) if request.args.get("account") else None
     if account is not None and draft["account_id"] != account.id:
         draft["account_id"] = account.id
         _save(draft)
@@ -166,7 +158,7 @@ def new_post():
     nav = request.form.get("nav", "next")
     if nav == "cancel":
         session.pop(DRAFT, None)
-        return _go(url_for("subscriptions.index") if g.scope.can("subscriptions") else url_for("home.index"))
+        return navigate(url_for("subscriptions.index") if g.scope.can("subscriptions") else url_for("home.index"))
     if nav == "more_numbers" and step == "number":  # its own form: the step's fields are not in it
         draft["offered"], draft["new_number"] = [], ""
         _offer(draft)
@@ -234,13 +226,13 @@ def _create(draft, steps):
         if step in draft["done"]:
             draft["done"].remove(step)
         _save(draft)
-        errors = {error.field or "form": error.message}
+        errors = error.errors
         return _show(step, draft, errors=errors, push=True)
     session.pop(DRAFT, None)
     flash(_("The subscription for %(name)s was ordered as order %(order)s. It is pending until the order "
             "is completed.", name=subscription.holder_name, order=order.id), "success")
     if g.scope.can("subscriptions"):
-        return _go(url_for("subscriptions.detail", subscription_id=subscription.id))
+        return navigate(url_for("subscriptions.detail", subscription_id=subscription.id))
     if g.scope.can("orders"):
-        return _go(url_for("orders.detail", order_id=order.id))
-    return _go(url_for("home.index"))
+        return navigate(url_for("orders.detail", order_id=order.id))
+    return navigate(url_for("home.index"))
