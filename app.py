@@ -58,8 +58,23 @@ def _load_user(user_id):
 
 
 def _register_blueprints(app):
-    from blueprints import (areas, audit_trail, auth, health, home, me, onboarding, orders, settings,
-                            staff, step_up, subscriptions, support, transfers, users)
+    from blueprints import (
+        areas,
+        audit_trail,
+        auth,
+        health,
+        home,
+        me,
+        onboarding,
+        orders,
+        settings,
+        staff,
+        step_up,
+        subscriptions,
+        support,
+        transfers,
+        users,
+    )
 
     for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users, audit_trail,
                    subscriptions, orders, step_up, transfers):
@@ -102,10 +117,9 @@ def _register_hooks(app):
 
 
 def _register_template_helpers(app):
-    from services import formatting
-
     from blueprints.labels import label
     from blueprints.navigation import menu
+    from services import formatting
 
     app.jinja_env.globals.update(formatting.template_globals(), menu=menu, label=label)
     app.jinja_env.filters.update(formatting.template_filters())

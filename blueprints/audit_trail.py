@@ -1,16 +1,14 @@
 """The company's audit trail for admins: filters, paging and a CSV export made by a job."""
-from flask import Blueprint, g, redirect, request, send_file, url_for
+from flask import Blueprint, g, redirect, request, url_for
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
 
 from jobs import enqueue
 from jobs.exports import export_audit_csv
-from models import utcnow
-from services import audit
+from services import audit, exports
 from services import audit_trail as trail
-from services import exports
 
 from .access import member
+from .downloads import send_export
 from .rendering import render
 
 bp = Blueprint("audit_trail", __name__, url_prefix="/users/audit")
@@ -51,8 +49,4 @@ def export_status(job_id):
 @bp.route("/export/<job_id>/download")
 @member("users")
 def download(job_id):
-    path = exports.file_of(_own_job(job_id))
-    if path is None:
-        raise NotFound()
-    filename = f"audit-trail-{utcnow():%Y-%m-%d}.csv"  # built here, never from input
-    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=filename)
+    return send_export(_own_job(job_id), "audit-trail")

@@ -54,6 +54,15 @@ class SecondFactorForm(FlaskForm):
     method = HiddenField()
 
 
+def send_confirmation_code(channel, back_url):
+    """Send the signed-in user a code by SMS or e-mail (the confirm pages' other buttons)."""
+    try:
+        auth_service.send_login_code(current_user, channel, purpose="verify")
+    except auth_service.LoginError as error:
+        flash(error_text(error), "error")
+    return redirect(back_url)
+
+
 @bp.route("/")
 @signed_in
 def index():
@@ -103,11 +112,8 @@ def confirm_contact():
     methods = auth_service.second_factor_methods(current_user)
     form = SecondFactorForm(method=request.args.get("method") or methods[0])
     if request.method == "POST" and request.form.get("send") in ("sms", "email"):
-        try:
-            auth_service.send_login_code(current_user, request.form["send"], purpose="verify")
-        except auth_service.LoginError as error:
-            flash(error_text(error), "error")
-        return redirect(url_for("settings.confirm_contact", method=request.form["send"]))
+        return send_confirmation_code(request.form["send"], url_for("settings.confirm_contact",
+                                                                    method=request.form["send"]))
     if form.validate_on_submit():
         method = form.method.data if form.method.data in methods else methods[0]
         try:

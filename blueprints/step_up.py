@@ -15,7 +15,7 @@ from services import auth as auth_service
 from .access import signed_in
 from .auth import error_text, mark_second_factor, safe_next, wrong_code_text
 from .rendering import navigate, render
-from .settings import SecondFactorForm
+from .settings import SecondFactorForm, send_confirmation_code
 
 bp = Blueprint("step_up", __name__, url_prefix="/verify")
 
@@ -43,11 +43,8 @@ def verify():
     methods = auth_service.second_factor_methods(current_user)
     form = SecondFactorForm(method=request.args.get("method") or methods[0])
     if request.method == "POST" and request.form.get("send") in ("sms", "email"):
-        try:
-            auth_service.send_login_code(current_user, request.form["send"], purpose="verify")
-        except auth_service.LoginError as error:
-            flash(error_text(error), "error")
-        return redirect(url_for("step_up.verify", method=request.form["send"], next=next_url))
+        return send_confirmation_code(request.form["send"],
+                                      url_for("step_up.verify", method=request.form["send"], next=next_url))
     if form.validate_on_submit():
         method = form.method.data if form.method.data in methods else methods[0]
         attempts = session.get("step_up_attempts", 0) + 1

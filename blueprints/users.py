@@ -12,7 +12,6 @@ from flask import (
     g,
     redirect,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -25,10 +24,10 @@ from services.rights import FUNCTION_LABELS
 
 from .access import member
 from .rendering import navigate, render, wants_fragment
+from .wizard_draft import WizardDraft
 
 bp = Blueprint("users", __name__, url_prefix="/users")
 
-DRAFT = "user_draft"
 STEPS = ("details", "companies", "accounts", "rights", "summary")
 STEP_TITLES = {
     "details": _l("User details"),
@@ -58,34 +57,12 @@ def _steps():
     return tuple(s for s in STEPS if s != "companies" or len(g.scope.company_ids) > 1)
 
 
-def _requested_step(steps):
-    step = request.args.get("step")
-    return step if step in steps else steps[0]
+def _blank():
+    return {"name": "", "email": "", "mobile": "", "company_ids": [g.scope.company_id], "full_access": True,
+            "account_ids": [], "functions": [], "is_admin": False}
 
 
-def _fresh_draft():
-    return {"membership_id": g.scope.membership_id, "name": "", "email": "", "mobile": "",
-            "company_ids": [g.scope.company_id], "full_access": True, "account_ids": [],
-            "functions": [], "is_admin": False, "done": []}
-
-
-def _draft():
-    draft = session.get(DRAFT)
-    if not isinstance(draft, dict) or draft.get("membership_id") != g.scope.membership_id:
-        draft = _fresh_draft()
-    return draft
-
-
-def _save(draft):
-    session[DRAFT] = dict(draft)
-
-
-def _first_open(draft, steps):
-    return next((s for s in steps if s not in draft["done"]), steps[-1])
-
-
-def _step_url(step):
-    return url_for("users.new", step=step)
+drafts = WizardDraft("user_draft", "users.new", _blank)
 
 
 
@@ -104,7 +81,7 @@ def _show(step, draft, errors=None, push=False, status=200):
         grantable=svc.GRANTABLE, labels=FUNCTION_LABELS, presets=PRESET_LABELS,
         summary_accounts=chosen, existing=errors.get("existing") if errors else None)
     if push and wants_fragment():
-        response.headers["HX-Push-Url"] = _step_url(step)
+        response.headers["HX-Push-Url"] = drafts.url(step)
     return response
 
 
@@ -112,11 +89,11 @@ def _show(step, draft, errors=None, push=False, status=200):
 @member("users")
 def new():
     steps = _steps()
-    draft = _draft()
-    step = _requested_step(steps)
-    first_open = _first_open(draft, steps)
+    draft = drafts.load()
+    step = drafts.requested_step(steps)
+    first_open = drafts.first_open(draft, steps)
     if steps.index(step) > steps.index(first_open):
-        return redirect(_step_url(first_open))
+        return redirect(drafts.url(first_open))
     if step == "accounts" and request.headers.get("HX-Target") == "account-list":
         # The live filter: the account list only, with the boxes ticked in the form so far.
         selected = request.args.getlist("account_ids")
@@ -133,38 +110,38 @@ def new():
 def new_post():
     """One step's form. `nav`: next, back, filter, preset:<name>, create or cancel."""
     steps = _steps()
-    draft = _draft()
-    step = _requested_step(steps)
+    draft = drafts.load()
+    step = drafts.requested_step(steps)
     nav = request.form.get("nav", "next")
     if nav == "cancel":
-        session.pop(DRAFT, None)
+        drafts.clear()
         return navigate(url_for("users.index"))
     _take_input(step, draft)
     if nav == "back":
-        _save(draft)
+        drafts.save(draft)
         previous = steps[max(0, steps.index(step) - 1)]
-        return _show(previous, draft, push=True) if wants_fragment() else redirect(_step_url(previous))
+        return _show(previous, draft, push=True) if wants_fragment() else redirect(drafts.url(previous))
     if nav == "filter":
-        _save(draft)
+        drafts.save(draft)
         return _show(step, draft)
     if nav.startswith("preset:") and step == "rights":
         preset = svc.PRESETS.get(nav.partition(":")[2])
         if preset:
             draft["functions"], draft["is_admin"] = list(preset), False
-        _save(draft)
+        drafts.save(draft)
         return _show(step, draft)
     if step == "summary":
         return _create(draft, steps)
     errors = _check(step, draft)
     if errors:
-        _save(draft)
+        drafts.save(draft)
         return _show(step, draft, errors=errors)
     if step not in draft["done"]:
         draft["done"].append(step)
-    _save(draft)
+    drafts.save(draft)
     # the next step, unless an earlier one still waits (the draft was changed further back)
-    following = min(steps[steps.index(step) + 1], _first_open(draft, steps), key=steps.index)
-    return _show(following, draft, push=True) if wants_fragment() else redirect(_step_url(following))
+    following = min(steps[steps.index(step) + 1], drafts.first_open(draft, steps), key=steps.index)
+    return _show(following, draft, push=True) if wants_fragment() else redirect(drafts.url(following))
 
 
 def _take_input(step, draft):
@@ -209,14 +186,14 @@ def _check(step, draft):
 def _create(draft, steps):
     missing = [s for s in steps[:-1] if s not in draft["done"]]
     if missing:
-        return _show(missing[0], draft, push=True) if wants_fragment() else redirect(_step_url(missing[0]))
+        return _show(missing[0], draft, push=True) if wants_fragment() else redirect(drafts.url(missing[0]))
     try:
         user, sent = svc.create_user(
             g.scope, draft["name"], draft["email"], draft["mobile"], draft["company_ids"],
             draft["full_access"], draft["account_ids"], draft["functions"], draft["is_admin"])
     except ServiceError as error:
         return _show("summary", draft, errors={"form": error.message, error.field or "form": error.message})
-    session.pop(DRAFT, None)
+    drafts.clear()
     if sent:
         flash(_("The user %(name)s was created. An e-mail with activation instructions was sent to %(email)s.",
                 name=user.name, email=user.email), "success")

@@ -3,8 +3,8 @@ from peewee import sort_models
 
 from .audit import AuditEvent
 from .base import BaseModel, db, utcnow
-from .bulk import BulkItem, BulkRequest
 from .billing import CreditNote, Invoice, InvoiceLine
+from .bulk import BulkItem, BulkRequest
 from .catalogue import AddOn, Plan
 from .customers import Account, Company, Customer
 from .jobs import JobRecord

@@ -1,6 +1,5 @@
 """Logins, memberships (rights per company), second factors and web sessions."""
-from peewee import (BooleanField, CharField, DateTimeField, ForeignKeyField,
-                    IntegerField, TextField)
+from peewee import BooleanField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
 from .base import BaseModel, TimestampedModel
 from .customers import Account, Company

@@ -339,3 +339,21 @@ def test_orders_page_filters_and_details(admin, ctx):
     detail = admin.get(f"/orders/{order.id}").get_data(as_text=True)
     assert "Sendt til netværket" in detail and "Gennemført" in detail
     assert admin.get("/orders?which=open&kind=nonsense&by=abc&page=-3").status_code == 200
+
+
+def test_step_up_page_takes_the_second_factor_and_returns(admin, ctx):
+    import pyotp
+
+    from tests.conftest import DEMO_TOTP
+
+    sub = mette(ctx)
+    target = f"/subscriptions/{sub.id}/cancel"
+    page = admin.get(f"/verify?next={target}")
+    assert page.status_code == 200 and "Bekræft, at det er dig" in page.get_data(as_text=True)
+    wrong = admin.post("/verify", data={"code": "000000", "method": "totp", "next": target})
+    assert "Koden er ikke rigtig" in wrong.get_data(as_text=True)
+    right = admin.post("/verify", data={"code": pyotp.TOTP(DEMO_TOTP).now(), "method": "totp", "next": target})
+    assert right.status_code == 302 and right.headers["Location"] == target
+    assert admin.get(target).status_code == 200  # fresh now: the form, not another redirect
+    away = admin.post("/verify", data={"code": "000000", "method": "totp", "next": "https://evil.example/"})
+    assert "evil" not in (away.headers.get("Location") or "")

@@ -5,6 +5,9 @@ from flask import Blueprint
 bp = Blueprint("subscriptions", __name__, url_prefix="/subscriptions")
 
 # The modules register their routes on `bp` when imported.
-from . import overview, employee  # noqa: E402,F401
-from . import wizard  # noqa: E402,F401
-from . import bulk  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    bulk,  # noqa: E402,F401
+    employee,
+    overview,
+    wizard,  # noqa: E402,F401
+)

@@ -14,10 +14,10 @@ from services import bulk as svc
 from services.errors import ServiceError
 from services.order_text import BLOCK_PART_LABELS, REASON_LABELS
 
-from . import bp
 from ..access import member
 from ..rendering import navigate, render
 from ..step_up import go_verify, is_fresh
+from . import bp
 
 TEMPLATE = "subscriptions/bulk.html"
 
@@ -121,11 +121,9 @@ def bulk_confirm():
     A cancellation first asks for a fresh second factor, then comes back to the preview."""
     bulk_request = svc.by_token(g.scope, request.form.get("token", ""))
     detail = url_for("subscriptions.bulk_detail", bulk_id=bulk_request.id)
-    if bulk_request.status == "preview" and bulk_request.action == "cancel" and not is_fresh():
-        return go_verify(detail)
     try:
         svc.confirm(g.scope, request.form.get("token", ""), stepped_up=is_fresh())
-    except ServiceError:
+    except ServiceError:  # the only refusal: a cancellation without a fresh second factor
         return go_verify(detail)
     return navigate(detail, code=303)
 

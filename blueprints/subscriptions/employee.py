@@ -16,10 +16,10 @@ from services import subscription_changes as changes
 from services.errors import ServiceError
 from services.order_text import parts_text, reason_text
 
-from . import bp
 from ..access import member
 from ..rendering import navigate, render, wants_fragment
 from ..step_up import go_verify, is_fresh
+from . import bp
 
 Action = namedtuple("Action", "function fields right step_up")
 ACTIONS = {

@@ -1,15 +1,14 @@
 """The overview: search, filters, sort, paging, bulk selection and the CSV export."""
-from flask import current_app, g, redirect, request, send_file, url_for
-from werkzeug.exceptions import NotFound
+from flask import current_app, g, redirect, request, url_for
 
 from jobs.exports import export_subscriptions_csv
-from models import utcnow
 from services import exports
 from services import subscriptions as subs
 
-from . import bp
 from ..access import member, policy_of
+from ..downloads import send_export
 from ..rendering import render, wants_fragment
+from . import bp
 
 
 def _link_to(endpoint):
@@ -63,8 +62,4 @@ def export_status(job_id):
 @bp.route("/export/<job_id>/download")
 @member("subscriptions")
 def export_download(job_id):
-    path = exports.file_of(_own_job(job_id))
-    if path is None:
-        raise NotFound()
-    filename = f"abonnementer-{utcnow():%Y-%m-%d}.csv"  # built here, never from input
-    return send_file(path, mimetype="text/csv", as_attachment=True, download_name=filename)
+    return send_export(_own_job(job_id), "abonnementer")

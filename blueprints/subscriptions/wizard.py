@@ -7,7 +7,7 @@ subscriptions/new.html and swapped into `#wizard` by HTMX; without JavaScript th
 forms post and redirect. The steps depend on the kind: mobile has number and SIM,
 landline a number only, internet and circuits an installation address.
 """
-from flask import flash, g, redirect, request, session, url_for
+from flask import flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -15,11 +15,11 @@ from services import subscription_create as svc
 from services.errors import ServiceError
 from services.ids import parse_id
 
-from . import bp
 from ..access import member
 from ..rendering import navigate, render, wants_fragment
+from ..wizard_draft import WizardDraft
+from . import bp
 
-DRAFT = "subscription_draft"
 STEP_TITLES = {
     "kind": _l("Kind of subscription"),
     "plan": _l("Plan"),
@@ -46,8 +46,8 @@ TEXT_FIELDS = {
 }
 
 
-def _fresh_draft():
-    return {"membership_id": g.scope.membership_id, "done": [], "kind": "", "plan": "",
+def _blank():
+    return {"kind": "", "plan": "",
             "number_source": "new", "new_number": "", "offered": [], "offered_kind": "",
             "port_number": "", "port_operator": "", "port_owner_name": "", "port_owner_cvr": "",
             "port_consent": False, "port_signer": "", "port_date": "",
@@ -57,38 +57,16 @@ def _fresh_draft():
             "holder_name": "", "holder_email": "", "account_id": None}
 
 
-def _draft():
-    draft = session.get(DRAFT)
-    if not isinstance(draft, dict) or draft.get("membership_id") != g.scope.membership_id:
-        draft = _fresh_draft()
-    return {**_fresh_draft(), **draft}
-
-
-def _save(draft):
-    session[DRAFT] = dict(draft)
+drafts = WizardDraft("subscription_draft", "subscriptions.new", _blank)
 
 
 def _steps(draft):
     return svc.steps_for(draft["kind"])
 
 
-def _requested_step(steps):
-    step = request.args.get("step")
-    return step if step in steps else steps[0]
-
-
-def _first_open(draft, steps):
-    return next((s for s in steps if s not in draft["done"]), steps[-1])
-
-
-def _step_url(step):
-    return url_for("subscriptions.new", step=step)
-
-
-
 def _move(step, draft):
     """Show another step: the fragment with its URL pushed, or a redirect without HTMX."""
-    return _show(step, draft, push=True) if wants_fragment() else redirect(_step_url(step))
+    return _show(step, draft, push=True) if wants_fragment() else redirect(drafts.url(step))
 
 
 def _offer(draft):
@@ -96,7 +74,7 @@ def _offer(draft):
     if draft["kind"] in svc.PHONE_KINDS and (not draft["offered"] or draft["offered_kind"] != draft["kind"]):
         draft["offered"] = svc.offer_numbers(draft["kind"])
         draft["offered_kind"] = draft["kind"]
-        _save(draft)
+        drafts.save(draft)
 
 
 def _show(step, draft, errors=None, push=False):
@@ -120,23 +98,23 @@ def _show(step, draft, errors=None, push=False):
         context["port_date"] = svc.parse_day(draft["port_date"])
     response = render("subscriptions/new.html", "wizard", **context)
     if push and wants_fragment():
-        response.headers["HX-Push-Url"] = _step_url(step)
+        response.headers["HX-Push-Url"] = drafts.url(step)
     return response
 
 
 @bp.route("/new")
 @member("order")
 def new():
-    draft = _draft()
+    draft = drafts.load()
     account = g.scope.account(request.args.get("account")) if request.args.get("account") else None
     if account is not None and draft["account_id"] != account.id:
         draft["account_id"] = account.id
-        _save(draft)
+        drafts.save(draft)
     steps = _steps(draft)
-    step = _requested_step(steps)
-    first_open = _first_open(draft, steps)
+    step = drafts.requested_step(steps)
+    first_open = drafts.first_open(draft, steps)
     if steps.index(step) > steps.index(first_open):
-        return redirect(_step_url(first_open))
+        return redirect(drafts.url(first_open))
     if step == "account" and request.headers.get("HX-Target") == "account-list":
         # The live filter: the account list only, the chosen account kept on top.
         chosen, matches, more = svc.account_choices(g.scope, request.args.get("q", ""),
@@ -152,12 +130,12 @@ def new():
 @member("order")
 def new_post():
     """One step's form. `nav`: next, back, filter, more_numbers, create or cancel."""
-    draft = _draft()
+    draft = drafts.load()
     steps = _steps(draft)
-    step = _requested_step(steps)
+    step = drafts.requested_step(steps)
     nav = request.form.get("nav", "next")
     if nav == "cancel":
-        session.pop(DRAFT, None)
+        drafts.clear()
         return navigate(url_for("subscriptions.index") if g.scope.can("subscriptions") else url_for("home.index"))
     if nav == "more_numbers" and step == "number":  # its own form: the step's fields are not in it
         draft["offered"], draft["new_number"] = [], ""
@@ -166,22 +144,22 @@ def new_post():
     _take_input(step, draft)
     steps = _steps(draft)  # the kind may have changed them
     if nav == "back":
-        _save(draft)
+        drafts.save(draft)
         return _move(steps[max(0, steps.index(step) - 1)], draft)
     if nav == "filter" and step == "account":
-        _save(draft)
+        drafts.save(draft)
         return _show(step, draft)
     if step == "summary":
         return _create(draft, steps)
     errors = svc.check_step(g.scope, step, draft)
     if errors:
-        _save(draft)
+        drafts.save(draft)
         return _show(step, draft, errors=errors)
     if step not in draft["done"]:
         draft["done"].append(step)
-    _save(draft)
+    drafts.save(draft)
     # the next step, unless an earlier one still waits (the draft was changed further back)
-    following = min(steps[steps.index(step) + 1], _first_open(draft, steps), key=steps.index)
+    following = min(steps[steps.index(step) + 1], drafts.first_open(draft, steps), key=steps.index)
     if following == "number":
         _offer(draft)
     return _move(following, draft)
@@ -225,10 +203,10 @@ def _create(draft, steps):
         step = _step_of(error.field) if error.field else "summary"
         if step in draft["done"]:
             draft["done"].remove(step)
-        _save(draft)
+        drafts.save(draft)
         errors = error.errors
         return _show(step, draft, errors=errors, push=True)
-    session.pop(DRAFT, None)
+    drafts.clear()
     flash(_("The subscription for %(name)s was ordered as order %(order)s. It is pending until the order "
             "is completed.", name=subscription.holder_name, order=order.id), "success")
     if g.scope.can("subscriptions"):
