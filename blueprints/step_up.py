@@ -31,20 +31,23 @@ def is_fresh():
     return utcnow() - when < datetime.timedelta(minutes=current_app.config["STEP_UP_MINUTES"])
 
 
-def go_verify(next_url):
-    """To the step-up page and back to `next_url` (HX-Redirect for HTMX requests)."""
-    return navigate(url_for("step_up.verify", next=next_url))
+def go_verify(next_url, back_url=None):
+    """To the step-up page, then on to `next_url`; its Cancel goes to `back_url` (default
+    `next_url`: give another one when `next_url` itself needs the step-up)."""
+    return navigate(url_for("step_up.verify", next=next_url, back=back_url))
 
 
 @bp.route("", methods=["GET", "POST"])
 @signed_in
 def verify():
     next_url = safe_next(request.values.get("next")) or url_for("home.index")
+    back_url = safe_next(request.values.get("back")) or next_url
     methods = auth_service.second_factor_methods(current_user)
     form = SecondFactorForm(method=request.args.get("method") or methods[0])
     if request.method == "POST" and request.form.get("send") in ("sms", "email"):
         return send_confirmation_code(request.form["send"],
-                                      url_for("step_up.verify", method=request.form["send"], next=next_url))
+                                      url_for("step_up.verify", method=request.form["send"], next=next_url,
+                                              back=back_url))
     if form.validate_on_submit():
         method = form.method.data if form.method.data in methods else methods[0]
         attempts = session.get("step_up_attempts", 0) + 1
@@ -65,4 +68,4 @@ def verify():
             return redirect(next_url)
         form.code.errors.append(wrong_code_text(left))
     return render("step_up/verify.html", form=form, methods=methods, method=form.method.data,
-                  next_url=next_url)
+                  next_url=next_url, back_url=back_url)

@@ -1,4 +1,6 @@
 """The link a new holder gets by e-mail to accept (or decline) taking over a subscription."""
+import datetime
+
 from flask import Blueprint, abort, request
 
 from services import orders as svc
@@ -18,7 +20,8 @@ def answer(token):
         order = svc.order_for_acceptance(token)
         if order is None:
             return render("transfers/answer.html", status=404, order=None, done=None)
-        return render("transfers/answer.html", order=order, details=svc.order_details(order), done=None)
+        return render("transfers/answer.html", order=order, details=svc.order_details(order), done=None,
+                      end_date=_end_date(order))
     accepted = request.form.get("answer") == "accept"
     if request.form.get("answer") not in ("accept", "decline"):
         abort(400)
@@ -28,3 +31,8 @@ def answer(token):
         return render("transfers/answer.html", status=410, order=None, done=None, error=error.message)
     return render("transfers/answer.html", order=order, details=svc.order_details(order),
                   done="accepted" if accepted else "declined")
+
+
+def _end_date(order):
+    value = svc.order_details(order).get("end_date")
+    return datetime.date.fromisoformat(value) if value else None

@@ -27,6 +27,7 @@ def employee_page(scope, subscription_id, usage_page=1):
     data = {
         "item": item, "sims": sims, "addons": have, "other_addons": others, "orders": latest,
         "open_orders": [o for o in latest if o.status in OPEN_STATUSES],
+        "has_other_accounts": scope.accounts().where(Account.id != item.account_id).exists(),
     }
     if scope.can("usage"):
         current = month_usage(item.id)

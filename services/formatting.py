@@ -3,6 +3,7 @@ import phonenumbers
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
 
 from .money import format_money
+from .validation import danish_number
 
 
 def phone(number):
@@ -17,6 +18,11 @@ def phone(number):
                                           phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     except phonenumbers.NumberParseException:
         return number
+
+
+def typed_phone(text):
+    """A number as someone typed it ('40404042'), shown as the portal writes numbers."""
+    return phone(danish_number(text) or "") or text
 
 
 BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chrome/", "Chrome"),
@@ -51,6 +57,7 @@ def template_filters():
         "datetime": lambda d, fmt="medium": format_datetime(d, fmt) if d else "",
         "number": lambda n: format_decimal(n),
         "phone": phone,
+        "phone_text": typed_phone,
         "device": device,
         "data_volume": data_volume,
         "duration": duration,

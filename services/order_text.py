@@ -54,9 +54,10 @@ def describe(kind, d):
         diff = d.get("price_difference", 0)
         text = _("Plan changes from %(old)s to %(new)s from %(date)s.", old=_plan(d.get("from_plan")),
                  new=_plan(d.get("to_plan")), date=_day(d.get("from_date")))
-        if diff:
-            sign = "+" if diff > 0 else "−"
-            text += " " + _("%(amount)s a month.", amount=sign + format_money(abs(diff)))
+        if diff > 0:
+            text += " " + _("The monthly price goes up by %(amount)s.", amount=format_money(diff))
+        elif diff < 0:
+            text += " " + _("The monthly price goes down by %(amount)s.", amount=format_money(-diff))
         return text
     if kind == "sim_change":
         how = d.get("how") or ("esim" if d.get("sim_form") == "esim" else "physical")
@@ -89,6 +90,8 @@ def describe(kind, d):
         return _("Lifts the block on %(parts)s.", parts=parts_text(d.get("parts")))
     if kind in ("new_subscription", "takeover", "port_in"):
         number = phone(d.get("number")) or _("a new number")
+        if not d.get("holder_name"):
+            return _("%(plan)s on %(number)s.", plan=_plan(d.get("plan")), number=number)
         return _("%(plan)s for %(name)s on %(number)s.", plan=_plan(d.get("plan")),
-                 name=d.get("holder_name", ""), number=number)
+                 name=d.get("holder_name"), number=number)
     return ""

@@ -142,9 +142,9 @@ def change_plan(scope, subscription_id, plan_code, from_date=None, preview=False
     subscription = _active(scope, subscription_id, "manage")
     plan = Plan.get_or_none(Plan.code == (plan_code or ""), Plan.active == True)  # noqa: E712
     if plan is None or plan.kind != subscription.kind:
-        raise ServiceError(_("Choose a plan for this kind of subscription."), "plan")
+        raise ServiceError(_("Choose a plan for this kind of subscription."), "plan_code")
     if plan.id == subscription.plan_id:
-        raise ServiceError(_("The subscription already has that plan."), "plan")
+        raise ServiceError(_("The subscription already has that plan."), "plan_code")
     day = _date(from_date or utcnow().date(), "from_date")
     orders.refuse_if_open(subscription, ("plan_change",), _("A plan change is already on its way."))
     current = Plan.get_by_id(subscription.plan_id)
@@ -157,9 +157,9 @@ def change_account(scope, subscription_id, account_id, preview=False):
     subscription = _active(scope, subscription_id, "manage")
     account = scope.account(account_id)
     if account is None:
-        raise ServiceError(_("Choose one of your accounts."), "account")
+        raise ServiceError(_("Choose one of your accounts."), "account_id")
     if account.id == subscription.account_id:
-        raise ServiceError(_("The subscription is already on that account."), "account")
+        raise ServiceError(_("The subscription is already on that account."), "account_id")
     orders.refuse_if_open(subscription, ("account_change",), _("An account change is already on its way."))
     return _place(scope, "account_change", subscription, preview, {
         "number": subscription.number, "from_account": subscription.account.number,
@@ -180,16 +180,16 @@ def _addon_order(scope, subscription_id, code, adding, preview=False):
     subscription = _active(scope, subscription_id, "manage")
     addon = AddOn.get_or_none(AddOn.code == (code or ""))
     if addon is None or addon.kind != subscription.kind or (adding and not addon.active):
-        raise ServiceError(_("Choose an add-on from the list."), "addon")
+        raise ServiceError(_("Choose an add-on from the list."), "code")
     has = SubscriptionAddOn.select().where(SubscriptionAddOn.subscription == subscription.id,
                                            SubscriptionAddOn.addon == addon.id).exists()
     if adding and has:
-        raise ServiceError(_("The subscription already has %(name)s.", name=addon.name), "addon")
+        raise ServiceError(_("The subscription already has %(name)s.", name=addon.name), "code")
     if not adding and not has:
-        raise ServiceError(_("The subscription does not have %(name)s.", name=addon.name), "addon")
+        raise ServiceError(_("The subscription does not have %(name)s.", name=addon.name), "code")
     for order in orders.open_orders(subscription.id, ("addon", "addon_remove")):
         if order.details and f'"{addon.code}"' in order.details:
-            raise ServiceError(_("An order for %(name)s is already on its way.", name=addon.name), "addon")
+            raise ServiceError(_("An order for %(name)s is already on its way.", name=addon.name), "code")
     return _place(scope, "addon" if adding else "addon_remove", subscription, preview, {
         "number": subscription.number, "addon": addon.code, "monthly_price": addon.monthly_price})
 

@@ -133,7 +133,7 @@ def _cvr(errors, field, text):
     if not digits:
         errors[field] = _("Enter the owner's CVR number.")
     elif not dk_cvr.is_valid(digits):
-        errors[field] = _("The CVR number is not valid: it has 8 digits; check them.")
+        errors[field] = _("The CVR number is not valid. Check its 8 digits.")
     return digits
 
 

@@ -357,3 +357,29 @@ def test_step_up_page_takes_the_second_factor_and_returns(admin, ctx):
     assert admin.get(target).status_code == 200  # fresh now: the form, not another redirect
     away = admin.post("/verify", data={"code": "000000", "method": "totp", "next": "https://evil.example/"})
     assert "evil" not in (away.headers.get("Location") or "")
+
+
+def test_an_expired_step_up_keeps_what_was_typed(admin, ctx):
+    from urllib.parse import parse_qs, urlsplit
+
+    sub = mette(ctx)
+    with admin.session_transaction() as session:
+        session.pop("second_factor_at", None)
+    response = admin.post(f"/subscriptions/{sub.id}/transfer", data={"name": "Mette Privat", "email": "m@privat.dk",
+                                                                       "end_date": "2026-12-31"})
+    query = parse_qs(urlsplit(response.headers["Location"]).query)
+    assert query["back"] == [f"/subscriptions/{sub.id}"]  # Cancel leads out, not into another step-up
+    back_to = urlsplit(query["next"][0])
+    assert back_to.path == f"/subscriptions/{sub.id}/transfer"
+    stepped_up(admin)
+    form = admin.get(query["next"][0]).get_data(as_text=True)
+    assert 'value="Mette Privat"' in form and 'value="m@privat.dk"' in form
+
+
+def test_change_account_is_offered_only_with_another_account(admin, limited, ctx):
+    from models import Account
+
+    own = Subscription.select().join(Account).where(Account.number == "40120011",
+                                                    Subscription.status == "active").first()
+    assert "Skift konto" in admin.get(f"/subscriptions/{own.id}").get_data(as_text=True)
+    assert "Skift konto" not in limited.get(f"/subscriptions/{own.id}").get_data(as_text=True)

@@ -97,7 +97,10 @@ def action(subscription_id, action):
     g.scope.require(spec.right)
     page_svc.visible(g.scope, subscription_id)  # 404 before the step-up
     if spec.step_up and not is_fresh():
-        return go_verify(url_for("subscriptions.action", subscription_id=subscription_id, action=action))
+        # back to this form with what was typed in it; Cancel goes to the employee page
+        typed = {k: request.form.getlist(k) for k in request.form if k not in ("csrf_token", "confirm")}
+        return go_verify(url_for("subscriptions.action", subscription_id=subscription_id, action=action, **typed),
+                         url_for("subscriptions.detail", subscription_id=subscription_id))
     if request.method == "GET":
         return _show_action(subscription_id, action, values=request.args)
     values = _values(spec)

@@ -31,6 +31,7 @@ def test_block_data_through_the_dialog_on_a_phone(server_url, browser, artifacts
     dialog = page.locator("#dialog")
     expect(dialog.get_by_role("heading")).to_be_focused()
     dialog.get_by_label(re.compile("mobildata", re.I)).check()
+    dialog.locator("#f-reason").select_option("cost_control")
     _check(page, artifacts, "block-form", PHONE["width"])
     dialog.get_by_role("button", name="Fortsæt").click()
     expect(dialog.get_by_text("Det sker der")).to_be_visible()
