@@ -278,3 +278,13 @@ def test_the_job_uses_the_membership_scope_of_today(limited, ctx):
     assert items[subs[0].id].outcome == "ordered"
     assert items[subs[1].id].outcome == "failed" and items[subs[1].id].order_id is None
     assert "data" not in Subscription.get_by_id(subs[1].id).blocks
+
+
+def test_result_page_polls_while_its_orders_are_with_the_network(admin, ctx):
+    ids = [s.id for s in _blockable(2)]
+    bulk = _preview(admin, ids, **BLOCK_DATA)
+    admin.post("/subscriptions/bulk/confirm", data={"token": bulk.client_token})
+    assert "every 2s" not in admin.get(f"/subscriptions/bulk/{bulk.id}").get_data(as_text=True)  # all completed
+    order_id = BulkItem.select().where(BulkItem.bulk == bulk.id).first().order_id
+    Order.update(status="in_progress").where(Order.id == order_id).execute()
+    assert "every 2s" in admin.get(f"/subscriptions/bulk/{bulk.id}").get_data(as_text=True)
