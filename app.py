@@ -59,11 +59,13 @@ def _load_user(user_id):
 
 def _register_blueprints(app):
     from blueprints import (
+        accounts,
         areas,
         audit_trail,
         auth,
         health,
         home,
+        invoices,
         me,
         onboarding,
         orders,
@@ -77,7 +79,7 @@ def _register_blueprints(app):
     )
 
     for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users, audit_trail,
-                   subscriptions, orders, step_up, transfers):
+                   subscriptions, orders, step_up, transfers, invoices, accounts):
         app.register_blueprint(module.bp)
     if app.config["DEMO_MODE"]:
         from blueprints import dev

@@ -1,4 +1,4 @@
-"""Flask CLI commands: migrate, demo-data, translate, purge, end-due."""
+"""Flask CLI commands: migrate, demo-data, translate, purge, end-due, billing-run."""
 import subprocess
 import sys
 import time
@@ -75,3 +75,24 @@ def register_cli(app):
 
         with db.connection_context():
             click.echo(f"{end_due()} subscriptions ended")
+
+    @app.cli.command("billing-run")
+    @click.option("--period", required=True, help="The month to invoice, YYYY-MM.")
+    @click.option("--issued-on", default=None, help="Issue date, YYYY-MM-DD (default: today).")
+    @click.option("--queue", is_flag=True, help="Run it as a job (on the RQ worker when REDIS_URL is set).")
+    def billing_run_command(period, issued_on, queue):
+        """Invoice every account for a month; run again, it only adds what is missing."""
+        from jobs import enqueue
+        from jobs.billing import run_billing
+        from services.errors import ServiceError
+
+        try:
+            if queue:
+                enqueue(run_billing, period, issued_on, track=True)
+                click.echo("billing run queued")
+                return
+            started = time.perf_counter()
+            summary = run_billing(period, issued_on)
+        except ServiceError as error:
+            raise click.UsageError(str(error.message)) from None
+        click.echo(f"{summary} in {time.perf_counter() - started:.1f} s")

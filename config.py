@@ -41,6 +41,21 @@ class Config:
     NETWORK_FAILURE_RATE = float(os.environ.get("NETWORK_FAILURE_RATE", "0"))
     STEP_UP_MINUTES = 5  # PIN/PUK, cancel and transfer need a second factor this recent
 
+    # The operator as invoices name it (the seller). Bank details are the demo operator's.
+    OPERATOR_NAME = os.environ.get("OPERATOR_NAME", "Nordtele A/S")
+    OPERATOR_CVR = os.environ.get("OPERATOR_CVR", "29900000")
+    OPERATOR_ADDRESS = os.environ.get("OPERATOR_ADDRESS", "Teglholmsgade 1")
+    OPERATOR_POSTAL_CODE = os.environ.get("OPERATOR_POSTAL_CODE", "2450")
+    OPERATOR_CITY = os.environ.get("OPERATOR_CITY", "København SV")
+    OPERATOR_EMAIL = os.environ.get("OPERATOR_EMAIL", "erhverv@nordtele.dk")
+    OPERATOR_PHONE = os.environ.get("OPERATOR_PHONE", "+4570100100")
+    OPERATOR_BANK_REG = os.environ.get("OPERATOR_BANK_REG", "5301")
+    OPERATOR_BANK_ACCOUNT = os.environ.get("OPERATOR_BANK_ACCOUNT", "0123456789")
+    OPERATOR_IBAN = os.environ.get("OPERATOR_IBAN", "DK0653010123456789")
+    OPERATOR_BIC = os.environ.get("OPERATOR_BIC", "ALBADKKK")
+    OPERATOR_CREDITOR = os.environ.get("OPERATOR_CREDITOR", "85412345")  # FI-kort creditor number
+    OPERATOR_LOGO = str(BASE_DIR / "static" / "icons" / "icon.svg")
+
     JOBS_INLINE = False  # run in-process jobs in the request instead of a thread (tests)
 
 

@@ -3,7 +3,7 @@ from peewee import sort_models
 
 from .audit import AuditEvent
 from .base import BaseModel, db, utcnow
-from .billing import CreditNote, Invoice, InvoiceLine
+from .billing import Charge, CreditNote, CreditNoteLine, Invoice, InvoiceLine, NumberSeries, PlanChange, UsageMonth
 from .bulk import BulkItem, BulkRequest
 from .catalogue import AddOn, Plan
 from .customers import Account, Company, Customer
@@ -20,7 +20,8 @@ from .users import Membership, MembershipAccount, OneTimeCode, TotpDevice, User,
 ALL_MODELS = sort_models([
     Customer, Company, Account, Plan, AddOn, Subscription, SubscriptionAddOn, SimCard,
     User, Membership, MembershipAccount, TotpDevice, OneTimeCode, WebSession,
-    Order, OrderStep, BulkRequest, BulkItem, UsageRecord, Invoice, InvoiceLine, CreditNote, Application, SupportTicket,
+    Order, OrderStep, BulkRequest, BulkItem, UsageRecord, Invoice, InvoiceLine, CreditNote, CreditNoteLine,
+    Charge, PlanChange, UsageMonth, NumberSeries, Application, SupportTicket,
     TicketMessage, Outage, PortingRequest, PhoneSystem, CallFlowStep, UserProfile,
     VacationReply, PersonalNumber, AuditEvent, OutboxMessage, JobRecord,
 ])

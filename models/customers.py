@@ -20,6 +20,7 @@ class Company(TimestampedModel):
     address = CharField(default="")
     postal_code = CharField(max_length=4, default="")
     city = CharField(default="")
+    default_invoice_format = CharField(max_length=16, default="pdf_email")  # for new accounts
 
 
 class Account(TimestampedModel):

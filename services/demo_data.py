@@ -30,8 +30,8 @@ from models import (
     Account,
     AddOn,
     CallFlowStep,
+    Charge,
     Company,
-    CreditNote,
     Customer,
     Invoice,
     InvoiceLine,
@@ -43,6 +43,7 @@ from models import (
     PersonalNumber,
     PhoneSystem,
     Plan,
+    PlanChange,
     PortingRequest,
     SimCard,
     Subscription,
@@ -57,6 +58,7 @@ from models import (
     db,
     utcnow,
 )
+from services import billing, credit_notes
 from services.passwords import hash_password
 from services.rights import FUNCTIONS
 
@@ -177,11 +179,6 @@ def _ascii(text):
     return text
 
 
-def _vat(net):
-    """25 % VAT rounded half up on integer øre."""
-    return (net * 25 + 50) // 100
-
-
 def _at(day, hour=9, minute=0):
     return datetime.datetime.combine(day, datetime.time(hour, minute))
 
@@ -256,7 +253,6 @@ class _Context:
         self.accounts = {}  # key -> [Account]
         self.subs = {}  # customer key -> [dict] in creation order, with "id"
         self.users = {}  # e-mail -> User
-        self.invoice_seq = 10000001
         self.counts = {}
 
     def count(self, name, n):
@@ -587,73 +583,68 @@ def _create_usage(ctx, rows, key):
 
 # -- billing ----------------------------------------------------------------------
 
-def _billable(row, first, last):
-    if row["status"] == "pending" or row["start_date"] > last:
-        return False
-    return row["end_date"] is None or row["end_date"] >= first
+def _history(ctx, rows):
+    """What changed in the invoiced months, so the billing run has something to explain:
+    subscriptions started mid-month, plan changes, SIM changes and a port-in with their fees."""
+    rng = _rng("history")
+    months = _invoice_months(ctx.today)
+    window_start, window_end = months[1], months[-1] + datetime.timedelta(days=20)
+    changes, charges = [], []
+    for i, row in enumerate(rows[1:], start=1):  # not the /me employee
+        if row["status"] != "active":
+            continue
+        if i % 23 == 7:  # a newcomer
+            row["start_date"] = window_start + datetime.timedelta(days=rng.randint(0, (window_end - window_start).days))
+            Subscription.update(start_date=row["start_date"]).where(Subscription.id == row["id"]).execute()
+            if i % 2:  # brought its number from another operator
+                charges.append((row["customer"], row["account"], row["id"], "fee_porting", row["start_date"]))
+        elif i % 19 == 3 and len(ctx.plans_by_kind[row["kind"]]) > 1:
+            before = rng.choice([p for p in ctx.plans_by_kind[row["kind"]] if p.id != row["plan"]])
+            month = rng.choice(months[-3:])
+            changes.append((row["id"], before.id, row["plan"], month.replace(day=rng.randint(5, 25)),
+                            _at(month, 10)))
+        elif i % 29 == 11 and row["kind"] == "mobile":
+            day = window_start + datetime.timedelta(days=rng.randint(0, (window_end - window_start).days))
+            charges.append((row["customer"], row["account"], row["id"], "fee_sim_change", day))
+    _bulk_insert(PlanChange, [PlanChange.subscription, PlanChange.from_plan, PlanChange.to_plan,
+                              PlanChange.effective_on, PlanChange.created_at], changes)
+    for customer, account, sub, kind, day in charges:
+        amount, rate = billing.FEES[kind]
+        Charge.create(customer=customer, account=account, subscription=sub, kind=kind, amount=amount,
+                      vat_rate=rate, occurred_on=day, created_at=_at(day))
+    ctx.count("plan_changes", len(changes))
+    ctx.count("charges", len(charges))
 
 
-def _create_invoices(ctx, rows, months, accounts, overdue_account=None):
-    """Invoices per account and month with one line per plan, add-on and usage."""
-    by_account = {}
-    for row in rows:
-        by_account.setdefault(row["account"], []).append(row)
-    newest = months[-1]
-    invoices = []
-    line_fields = [InvoiceLine.invoice, InvoiceLine.subscription, InvoiceLine.kind,
-                   InvoiceLine.description, InvoiceLine.quantity, InvoiceLine.amount]
-    for first in months:
-        last = _month_end(first)
-        issued = (last + datetime.timedelta(days=3))
-        for account in accounts:
-            lines = []
-            for row in by_account.get(account.id, ()):
-                if not _billable(row, first, last):
-                    continue
-                plan = row["plan_obj"]
-                lines.append((row["id"], "subscription", plan.name, 1, plan.monthly_price))
-                for addon in row.get("addons", ()):
-                    lines.append((row["id"], "addon", addon.name, 1, addon.monthly_price))
-                usage = row.get("usage", {}).get(first, 0)
-                if usage:
-                    lines.append((row["id"], "usage", "Forbrug: opkald, SMS og data", 1, usage))
-            if not lines:
-                continue
-            net = sum(line[4] for line in lines)
-            status = "open" if first == newest else "paid"
-            if account == overdue_account and first == months[-2]:
-                status = "overdue"
-            invoice = Invoice.create(
-                customer=account.customer_id, account=account, number=f"F{ctx.invoice_seq:08d}",
-                period_start=first, period_end=last, issued_on=issued,
-                due_on=issued + datetime.timedelta(days=14), net=net, vat=_vat(net),
-                total=net + _vat(net), status=status, created_at=_at(issued, 6))
-            ctx.invoice_seq += 1
-            _bulk_insert(InvoiceLine, line_fields, [(invoice.id,) + line for line in lines])
-            ctx.count("invoice_lines", len(lines))
-            invoices.append(invoice)
-    ctx.count("invoices", len(invoices))
-    return invoices
-
-
-def _create_billing(ctx, detailed):
+def _create_billing(ctx):
+    """Six months of invoices for the Demo companies and two for Anden Kunde ApS, made by the
+    billing run; the older ones paid, one overdue with a reminder fee, and a credit note."""
     months = _invoice_months(ctx.today)
     demo_accounts = ctx.accounts["demo"] + ctx.accounts["demo_service"]
-    invoices = _create_invoices(ctx, detailed, months, demo_accounts,
-                                overdue_account=ctx.accounts["demo_service"][0])
-    # One credit note: a plan fee charged twice on an older Demo A/S main-account invoice.
-    invoice = next(i for i in invoices if i.account_id == demo_accounts[0].id
-                   and i.period_start == months[-3])
-    line = invoice.lines.where(InvoiceLine.kind == "subscription").order_by(InvoiceLine.id).first()
-    CreditNote.create(
-        customer=invoice.customer_id, account=invoice.account_id, invoice=invoice,
-        number="K10000001", issued_on=invoice.issued_on + datetime.timedelta(days=9),
-        reason="Kreditering af for meget opkrævet abonnement", net=line.amount,
-        vat=_vat(line.amount), total=line.amount + _vat(line.amount),
-        created_at=_at(invoice.issued_on + datetime.timedelta(days=9), 10))
+    overdue_account = ctx.accounts["demo_service"][0]
+    # The overdue invoice (the month before last) was reminded a week after its due date.
+    reminded = months[-1] + datetime.timedelta(days=billing.PAYMENT_DAYS + 10)
+    Charge.create(customer=overdue_account.customer_id, account=overdue_account, kind="fee_reminder",
+                  amount=billing.FEES["fee_reminder"][0], vat_rate=0, occurred_on=min(reminded, _month_end(months[-1])))
+    ctx.count("charges", 1)
+    created = []
+    for first in months:
+        accounts = [a.id for a in demo_accounts]
+        if first in months[-2:]:
+            accounts += [a.id for a in ctx.accounts["anden"]]
+        created += billing.run(first, issued_on=_month_end(first) + datetime.timedelta(days=3),
+                               account_ids=accounts).created
+    paid = Invoice.period_start < months[-1]
+    Invoice.update(status="paid").where(paid, ~((Invoice.account == overdue_account.id)
+                                               & (Invoice.period_start == months[-2]))).execute()
+    ctx.count("invoices", len(created))
+    ctx.count("invoice_lines", InvoiceLine.select().count())
+    # One credit note: the main account's plan fee of one subscription, charged by mistake.
+    invoice = Invoice.get(Invoice.account == demo_accounts[0].id, Invoice.period_start == months[-3])
+    line = invoice.lines.where(InvoiceLine.kind == "plan").order_by(InvoiceLine.id).first()
+    credit_notes.credit(ctx.users["staff@operator.dk"], invoice.id, "Abonnementet var opsagt, men blev faktureret",
+                        line_ids=[line.id], today=invoice.issued_on + datetime.timedelta(days=9))
     ctx.count("credit_notes", 1)
-    # Anden Kunde ApS: the last two months.
-    _create_invoices(ctx, ctx.subs["anden"], months[-2:], ctx.accounts["anden"])
 
 
 # -- users and rights -------------------------------------------------------------
@@ -989,9 +980,10 @@ def create_demo_data(subscriptions=None, today=None):
         _create_subscriptions(ctx, demo_count)
         _create_users(ctx)
         detailed = ctx.subs["demo"][:DETAILED_SUBSCRIPTIONS]
+        _history(ctx, detailed)
         _create_usage(ctx, detailed, "demo")
         _create_usage(ctx, ctx.subs["anden"], "anden")
-        _create_billing(ctx, detailed)
+        _create_billing(ctx)
         _create_orders(ctx)
         _create_support(ctx)
         _create_products(ctx)

@@ -36,7 +36,7 @@ from models import (
 )
 from models.orders import OPEN_STATUSES, ORDER_KINDS, ORDER_STATUSES
 
-from . import audit
+from . import audit, billing
 from .errors import ServiceError
 from .ids import parse_id
 from .listing import paginate
@@ -254,14 +254,18 @@ def _apply_new(order, details, answer):
     _set(order, status="active", number=number,
          search_key=Subscription.make_search_key(subscription.holder_name, number, subscription.holder_email))
     _activate_sim(subscription.id, answer, details.get("sim_form", "physical"))
+    if order.kind == "port_in":
+        billing.add_charge("fee_porting", subscription=subscription)
 
 
 def _apply_sim_change(order, details, answer):
     _activate_sim(order.subscription_id, answer, details.get("sim_form", "physical"))
+    billing.add_charge("fee_sim_change", subscription=_subscription(order))
 
 
 def _apply_plan_change(order, details, answer):
     plan = Plan.get(Plan.code == details["to_plan"])
+    billing.record_plan_change(order.subscription_id, _subscription(order).plan_id, plan.id)
     _set(order, plan=plan.id)
 
 
