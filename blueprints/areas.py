@@ -1,5 +1,5 @@
 """Numbers and products: read views until their own areas come."""
-from flask import Blueprint, g, request
+from flask import Blueprint, g
 
 from services import telephony
 
