@@ -2,9 +2,8 @@
 e-invoice all say the same thing. Lines store codes and product names; the words come from here."""
 import calendar
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, ngettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 
 from models.billing import LINE_CATEGORIES
 
