@@ -77,7 +77,7 @@ def register_cli(app):
             click.echo(f"{end_due()} subscriptions ended")
 
     @app.cli.command("billing-run")
-    @click.option("--period", required=True, help="The month to invoice, YYYY-MM.")
+    @click.option("--period", default=None, help="The month to invoice, YYYY-MM (default: last month).")
     @click.option("--issued-on", default=None, help="Issue date, YYYY-MM-DD (default: today).")
     @click.option("--queue", is_flag=True, help="Run it as a job (on the RQ worker when REDIS_URL is set).")
     def billing_run_command(period, issued_on, queue):
@@ -86,7 +86,11 @@ def register_cli(app):
         from jobs.billing import run_billing
         from services.errors import ServiceError
 
+        from services.billing import last_complete_period, parse_period
+
+        period = period or last_complete_period().strftime("%Y-%m")
         try:
+            parse_period(period)  # a bad period is the caller's mistake, not a failed job
             if queue:
                 enqueue(run_billing, period, issued_on, track=True)
                 click.echo("billing run queued")

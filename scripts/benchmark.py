@@ -7,7 +7,9 @@ Koncern, signs in as admin@demo.dk and as the limited user, and prints, per page
 median and 95th-percentile time in the Flask app (no network) and the number of queries.
 The query count must not grow with N: that is what "a fixed number of queries per page" means.
 Last, it times the CSV export of all subscriptions (the job, run inline) and its peak
-memory (tracemalloc): streaming keeps the memory flat whatever N is.
+memory (tracemalloc): streaming keeps the memory flat whatever N is; and the billing run for
+every account and all N subscriptions (in a transaction that is rolled back, so the data set
+stays as built and the run can be repeated).
 """
 import argparse
 import logging
@@ -142,6 +144,26 @@ def main():
         rows, seconds, peak = measure_export(app, email)
         print(f"CSV export of all subscriptions, {who}: {rows:,} rows, {seconds:.1f} s, "
               f"peak memory {peak / 1024 / 1024:.1f} MiB")
+    invoices, lines, seconds = measure_billing_run(app)
+    print(f"billing run, all accounts: {invoices:,} invoices with {lines:,} lines, {seconds:.1f} s")
+
+
+def measure_billing_run(app):
+    """Invoice next month for every account, then roll it back: (invoices, lines, seconds)."""
+    import datetime
+
+    from models import InvoiceLine, db
+    from services import billing
+
+    with app.app_context(), db.connection_context():
+        period = datetime.date.today().replace(day=1)  # the month not invoiced yet
+        with db.atomic() as transaction:
+            started = time.perf_counter()
+            result = billing.run(period)
+            seconds = time.perf_counter() - started
+            lines = InvoiceLine.select().where(InvoiceLine.invoice.in_(result.created)).count()
+            transaction.rollback()
+    return len(result.created), lines, seconds
 
 
 def measure_export(app, email):
