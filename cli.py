@@ -84,9 +84,8 @@ def register_cli(app):
         """Invoice every account for a month; run again, it only adds what is missing."""
         from jobs import enqueue
         from jobs.billing import run_billing
-        from services.errors import ServiceError
-
         from services.billing import last_complete_period, parse_period
+        from services.errors import ServiceError
 
         period = period or last_complete_period().strftime("%Y-%m")
         try:

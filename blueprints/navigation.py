@@ -18,6 +18,7 @@ STAFF_MENU = (
     ("staff.index", _l("Staff overview"), None),
     ("staff.applications", _l("Applications"), None),
     ("staff.companies", _l("Find company"), None),
+    ("staff.invoices", _l("Invoices and credit notes"), None),
     ("staff.outages", _l("Outages"), None),
     ("staff.tickets", _l("Support tickets"), None),
 )

@@ -1,4 +1,4 @@
-"""The operator's staff area: applications, outages and tickets across customers."""
+"""The operator's staff area: applications, outages, tickets and credit notes across customers."""
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -9,16 +9,17 @@ from wtforms.validators import DataRequired
 
 from models import Application, Company, SupportTicket
 from models.support import APPLICATION_KINDS, APPLICATION_STATUSES
+from services import credit_notes, invoice_text, staff_access
 from services import outages as outage_service
-from services import staff_access
 from services import support as support_service
 from services.applications import ApplicationError, list_applications
+from services.errors import ServiceError
 from services.ids import parse_id
 from services.listing import paginate
 
 from .access import staff
 from .forms import MaxLength, ValidCvr
-from .rendering import render
+from .rendering import navigate, render
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
@@ -203,4 +204,55 @@ def disable_admin(user_id):
 
 def _int(value):
     return parse_id(value) or 0
+
+
+# -- invoices and credit notes ---------------------------------------------------------------
+
+@bp.route("/invoices")
+@staff
+def invoices():
+    """Every customer's invoices, newest first; searched by number, CVR, account number or company name."""
+    query = request.args.get("q", "")
+    page = credit_notes.search_invoices(current_user, query, request.args.get("page", 1))
+    return render("staff/invoices.html", "results", page=page, query=query)
+
+
+@bp.route("/invoices/<int:invoice_id>")
+@staff
+def invoice(invoice_id):
+    """One invoice: its buyer, credit notes and lines, and the form that credits it."""
+    return _invoice_page(invoice_id, "lines")
+
+
+@bp.route("/invoices/<int:invoice_id>/credit", methods=["POST"])
+@staff
+def credit_invoice(invoice_id):
+    """First post: what the credit note will hold. Second post (confirm): the credit note.
+
+    `what` is "all" (every line not credited yet) or "lines" (the checked `line_ids`); the
+    confirmation carries the lines' fingerprint, so a changed invoice is refused, not credited."""
+    form = request.form
+    line_ids = None if form.get("what") == "all" else form.getlist("line_ids")
+    reason = form.get("reason", "")
+    if form.get("back"):  # from the confirmation back to the form, with the choice kept
+        return _invoice_page(invoice_id, "credit", values=form)
+    try:
+        if form.get("confirm") != "1":
+            proposal = credit_notes.preview(current_user, invoice_id, reason, line_ids)
+            return _invoice_page(invoice_id, "credit", proposal=proposal, values=form)
+        note = credit_notes.credit(current_user, invoice_id, reason, line_ids, expect=form.get("expect", ""))
+    except ServiceError as error:
+        return _invoice_page(invoice_id, "credit", status=422, errors=error.errors, values=form)
+    flash(_("Credit note %(number)s is created.", number=note.number), "success")
+    return navigate(url_for("staff.invoice", invoice_id=invoice_id))  # no #anchor: HX-Redirect would only scroll
+
+
+def _invoice_page(invoice_id, block, status=200, **extra):
+    """The invoice page, or its `block`; a post comes back to the page of lines it was sent from."""
+    data = credit_notes.invoice_page(current_user, invoice_id,
+                                     request.form.get("lines_q", request.args.get("q", "")),
+                                     request.form.get("lines_page", request.args.get("page", 1)))
+    extra.setdefault("values", request.args)
+    return render("staff/invoice.html", block, status=status, errors=extra.pop("errors", {}),
+                  line_title=invoice_text.line_title, line_details=invoice_text.line_details, **data, **extra)
 

@@ -36,6 +36,7 @@ class Subscription(TimestampedModel):
             (("customer", "holder_name"), False),
             (("company", "holder_name"), False),
             (("account", "holder_name"), False),
+            (("account", "status"), False),  # running subscriptions per account (accounts list)
             (("customer", "kind", "holder_name"), False),
             (("customer", "status"), False),
             # the overview's other sort orders (see services/subscriptions.py SORTS)

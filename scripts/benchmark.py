@@ -34,6 +34,9 @@ PAGES = [
     ("top search '2000' (HTMX)", "/search?q=2000"),
     ("accounts", "/accounts"),
     ("invoices", "/invoices"),
+    ("invoices, one period (HTMX)", "/invoices?period={period}#rows"),
+    ("invoice details, per user", "/invoices/{invoice}"),
+    ("invoice, why did it change (HTMX)", "/invoices/{invoice}/changes#changes"),
     ("orders", "/orders"),
     ("orders, completed", "/orders?which=done"),
     ("employee page", "/subscriptions/{employee}"),
@@ -120,7 +123,7 @@ def main():
     peewee_log.propagate = False
     peewee_log.setLevel(logging.DEBUG)
 
-    from models import Account, Company, Subscription, db
+    from models import Account, Company, Invoice, Subscription, db
 
     with db.connection_context():
         subsidiary = Company.get(Company.cvr == "12345682").id  # Demo Service ApS
@@ -128,7 +131,10 @@ def main():
         employee = (Subscription.select(Subscription.id).join(Account)
                     .where(Account.number == "40120011", Subscription.kind == "mobile",
                            Subscription.status == "active").order_by(Subscription.id).first().id)
-    pages = [(name, path.format(subsidiary=subsidiary, employee=employee)) for name, path in PAGES]
+        latest = (Invoice.select().join(Account).where(Account.number == "40120011")
+                  .order_by(Invoice.period_start.desc()).first())
+    pages = [(name, path.format(subsidiary=subsidiary, employee=employee, invoice=latest.id,
+                                period=latest.period_start.strftime("%Y-%m"))) for name, path in PAGES]
 
     print(f"{'page':40} {'user':10} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
     for email, who in (("admin@demo.dk", "admin"), ("begraenset@demo.dk", "limited")):
@@ -144,8 +150,35 @@ def main():
         rows, seconds, peak = measure_export(app, email)
         print(f"CSV export of all subscriptions, {who}: {rows:,} rows, {seconds:.1f} s, "
               f"peak memory {peak / 1024 / 1024:.1f} MiB")
+    for lang in ("da", "en"):
+        median, p95, pages = measure_pdf(app, lang, args.repeat)
+        print(f"invoice PDF ({lang}), Hovedkonto's latest, {pages} lines: median {median:.1f} ms, p95 {p95:.1f} ms")
     invoices, lines, seconds = measure_billing_run(app)
     print(f"billing run, all accounts: {invoices:,} invoices with {lines:,} lines, {seconds:.1f} s")
+
+
+def measure_pdf(app, lang, repeat):
+    """Render the main account's latest invoice as its job does (uncached): median and p95 ms, lines."""
+    import io
+
+    from flask_babel import force_locale
+
+    from models import Account, Invoice, InvoiceLine, db
+    from services import invoice_pdf
+    from services.locale import regional
+
+    with app.app_context(), db.connection_context(), force_locale(regional(lang)):
+        invoice = (Invoice.select().join(Account).where(Account.number == "40120011")
+                   .order_by(Invoice.period_start.desc()).first())
+        lines = InvoiceLine.select().where(InvoiceLine.invoice == invoice.id).count()
+        invoice_pdf.write("invoice", invoice.id, io.BytesIO())  # warm fonts and templates
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            invoice_pdf.write("invoice", invoice.id, io.BytesIO())
+            times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return statistics.median(times), times[int(len(times) * 0.95) - 1], lines
 
 
 def measure_billing_run(app):

@@ -12,7 +12,7 @@ from .ids import parse_id
 from .listing import paginate
 
 KINDS = ("auth", "2fa", "user", "application", "staff", "session", "settings", "ticket", "outage",
-         "subscription", "order")
+         "subscription", "order", "invoice", "account", "company")
 EXPORT_LIMIT = 100_000
 
 

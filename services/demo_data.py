@@ -625,7 +625,8 @@ def _create_billing(ctx):
     # The overdue invoice (the month before last) was reminded a week after its due date.
     reminded = months[-1] + datetime.timedelta(days=billing.PAYMENT_DAYS + 10)
     Charge.create(customer=overdue_account.customer_id, account=overdue_account, kind="fee_reminder",
-                  amount=billing.FEES["fee_reminder"][0], vat_rate=0, occurred_on=min(reminded, _month_end(months[-1])))
+                  amount=billing.FEES["fee_reminder"][0], vat_rate=0, occurred_on=min(reminded, _month_end(months[-1])),
+                  created_at=_at(min(reminded, _month_end(months[-1]))))
     ctx.count("charges", 1)
     created = []
     for first in months:

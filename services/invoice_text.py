@@ -2,7 +2,7 @@
 e-invoice all say the same thing. Lines store codes and product names; the words come from here."""
 import calendar
 
-from flask_babel import format_date, format_decimal, ngettext
+from flask_babel import format_date, format_decimal, get_translations
 from flask_babel import lazy_gettext as _l
 
 from models.billing import LINE_CATEGORIES
@@ -19,6 +19,12 @@ CATEGORY_LABELS = {"plans": _l("Subscriptions"), "addons": _l("Add-ons"), "usage
 CATEGORY_ORDER = ("plans", "addons", "usage", "fees")
 
 
+def ungettext(singular, plural, n):
+    """ngettext with the count formatted for the locale ('1.234 minutter'). flask_babel's own
+    ngettext puts the raw number in %(num)s; the name keeps Babel's extractor finding the strings."""
+    return get_translations().ungettext(singular, plural, n) % {"num": format_decimal(n)}
+
+
 def category_of(kind):
     return LINE_CATEGORIES.get(kind, "fees")
 
@@ -26,14 +32,13 @@ def category_of(kind):
 def quantity_text(kind, quantity):
     """'12 minutes', '3 messages', '40 MB', '2 events'; None where the quantity is just 1."""
     if kind == "usage_voice":
-        return ngettext("%(num)s minute", "%(num)s minutes", quantity, num=format_decimal(quantity))
+        return ungettext("%(num)s minute", "%(num)s minutes", quantity)
     if kind == "usage_sms":
-        return ngettext("%(num)s message", "%(num)s messages", quantity, num=format_decimal(quantity))
+        return ungettext("%(num)s message", "%(num)s messages", quantity)
     if kind == "usage_data":
         return _l("%(mb)s MB", mb=format_decimal(quantity))
     if kind == "usage_roaming":
-        return ngettext("%(num)s call, message or session", "%(num)s calls, messages or sessions", quantity,
-                        num=format_decimal(quantity))
+        return ungettext("%(num)s call, message or session", "%(num)s calls, messages or sessions", quantity)
     return None
 
 

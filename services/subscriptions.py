@@ -205,19 +205,3 @@ def month_usage(subscription_id):
 def recent_usage(subscription_id, limit=30):
     return list(UsageRecord.select().where(UsageRecord.subscription == subscription_id)
                 .order_by(UsageRecord.occurred_at.desc()).limit(limit))
-
-
-def list_accounts(scope, q="", page=1):
-    query = scope.accounts()
-    q = (q or "").strip()
-    if q:
-        query = query.where(Account.name.contains(q) | Account.number.startswith(q))
-    return paginate(query.order_by(Account.number), page)
-
-
-def get_account(scope, account_id):
-    return scope.get(scope.accounts(), Account, account_id)
-
-
-def count_on_account(scope, account):
-    return scope.subscriptions(details=False).where(Subscription.account == account.id).count()

@@ -24,6 +24,7 @@ def make_app(db_path, **overrides):
         "ENV_MODE": "testing", "DATABASE_URL": f"sqlite:///{db_path}", "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False, "JOBS_INLINE": True, "RATELIMIT_ENABLED": False,
         "REDIS_URL": None, "SMTP_HOST": None, "NETWORK_DELAY_SECONDS": 0, "NETWORK_FAILURE_RATE": 0,
+        "DATA_DIR": Path(db_path).parent / "data",  # exports and documents of this test only
     }
     config.update(overrides)
     app = create_app(config)

@@ -37,6 +37,10 @@ def _sample_args(ctx_user_email="admin@demo.dk"):
         "application_id": 1,  # staff-only routes: refused before any lookup
         "job_id": "00000000-0000-0000-0000-000000000000",
         "order_id": Order.select().where(Order.company == demo_a).first().id,
+        "company_id": demo_a.id,  # company master data under /accounts
+        # Mette's account (40120011) has six invoices and the demo credit note
+        "invoice_id": mette.account.invoices.first().id,
+        "note_id": mette.account.credit_notes.first().id,
         "action": "plan",  # every action answers the same way (see test_subscription_actions)
         "bulk_id": 1,  # none in the demo data: 404 for everyone
         "token": "not-a-token",  # transfer acceptance links are public
@@ -98,7 +102,7 @@ def test_other_customers_admin_sees_nothing_of_demo(app, ctx):
         if policy.role in ("staff", "employee"):
             assert response.status_code == 403, (method, url)
         elif rule.arguments & {"subscription_id", "account_id", "ticket_id", "device_id", "user_id", "job_id",
-                               "order_id", "bulk_id"}:
+                               "order_id", "bulk_id", "invoice_id", "note_id", "company_id"}:
             assert response.status_code == 404, (method, url, response.status_code)
         else:
             assert response.status_code < 500, (method, url)

@@ -110,6 +110,13 @@ def new():
     if account is not None and draft["account_id"] != account.id:
         draft["account_id"] = account.id
         drafts.save(draft)
+    kind = request.args.get("kind")
+    if kind in svc.KINDS and not request.args.get("step"):  # "Create mobile subscription" on an account page
+        _choose_kind(draft, kind)
+        if "kind" not in draft["done"]:
+            draft["done"].append("kind")
+        drafts.save(draft)
+        return redirect(drafts.url("plan"))
     steps = _steps(draft)
     step = drafts.requested_step(steps)
     first_open = drafts.first_open(draft, steps)
@@ -165,15 +172,18 @@ def new_post():
     return _move(following, draft)
 
 
+def _choose_kind(draft, kind):
+    if kind != draft["kind"]:
+        # plans, numbers and the SIM or address belong to the kind: choose them again
+        draft.update(kind=kind, plan="", new_number="", offered=[], offered_kind="")
+        draft["done"] = [s for s in draft["done"] if s not in ("plan", "number", "sim", "address")]
+
+
 def _take_input(step, draft):
     """Copy the step's fields into the draft, unchecked (back keeps them as entered)."""
     form = request.form
     if step == "kind":
-        kind = form.get("kind", "")[:20]
-        if kind != draft["kind"]:
-            # plans, numbers and the SIM or address belong to the kind: choose them again
-            draft.update(kind=kind, plan="", new_number="", offered=[], offered_kind="")
-            draft["done"] = [s for s in draft["done"] if s not in ("plan", "number", "sim", "address")]
+        _choose_kind(draft, form.get("kind", "")[:20])
     elif step == "plan":
         draft["plan"] = form.get("plan", "")[:40]
     elif step == "number":
