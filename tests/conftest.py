@@ -1,5 +1,6 @@
 """Fixtures: an app on a temporary database (empty, or a copy of the demo data),
 clients, and signed-in clients per role."""
+import logging
 import os
 import shutil
 import sys
@@ -108,6 +109,30 @@ limited = _signed_in_fixture("begraenset@demo.dk", "Demo A/S, account 40120011 o
 other_admin = _signed_in_fixture("admin@anden.dk", "Admin of the other customer, Anden Kunde ApS.")
 staff_client = _signed_in_fixture("staff@operator.dk", "Operator staff.")
 employee_client = _signed_in_fixture("mette.jensen@demo.dk", "The employee with +45 20 00 00 01.")
+
+
+class _QueryCounter(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record):  # peewee logs one DEBUG record per query
+        self.count += 1
+
+
+def count_queries(client, url, headers=None):
+    """The SQL queries one GET costs (it must answer 200)."""
+    counter = _QueryCounter()
+    log = logging.getLogger("peewee")
+    level = log.level
+    log.addHandler(counter)
+    log.setLevel(logging.DEBUG)
+    try:
+        assert client.get(url, headers=headers or {}).status_code == 200, url
+    finally:
+        log.removeHandler(counter)
+        log.setLevel(level)
+    return counter.count
 
 
 def demo_subscription(number="+4520000001"):

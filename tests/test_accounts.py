@@ -3,7 +3,6 @@ an account's page and its changes (rename, invoice settings) with their audit ev
 company's master data; and who may do what: a limited user, the other customer, a member
 without the right, a member who is not an administrator."""
 import datetime
-import logging
 import re
 
 import pytest
@@ -19,6 +18,7 @@ from models import (
     User,
 )
 from models.subscriptions import ENDED
+from tests.conftest import count_queries
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}
@@ -135,27 +135,8 @@ def test_last_invoice_is_not_shown_without_the_invoices_right(limited, ctx):
     assert "/invoices/" not in html and "Last invoice" not in html
 
 
-class _Counter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
-
-
 def _queries(client, url, headers=HX):
-    counter = _Counter()
-    log = logging.getLogger("peewee")
-    level = log.level
-    log.addHandler(counter)
-    log.setLevel(logging.DEBUG)
-    try:
-        assert client.get(url, headers=headers).status_code == 200
-    finally:
-        log.removeHandler(counter)
-        log.setLevel(level)
-    return counter.count
+    return count_queries(client, url, headers)
 
 
 def _many_accounts(count, subscriptions_each=3):

@@ -3,7 +3,6 @@ overdue), one invoice (totals, details per user that add up to the net, usage be
 "why did my invoice change?" (groups that add up to the difference), credit notes, the PDF and
 XML routes, scoping (404) and rights (403), and a fixed number of queries per page."""
 import datetime
-import logging
 import re
 import uuid
 from types import SimpleNamespace
@@ -24,6 +23,7 @@ from models import (
 from services import billing
 from services import invoices as svc
 from services.scope import build_scope
+from tests.conftest import count_queries
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}
@@ -476,49 +476,26 @@ def test_pdf_status_of_another_users_job_is_404(admin, ctx):
 
 # -- queries ----------------------------------------------------------------------------------
 
-class _Counter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
-
-
-def _queries(client, url, headers):
-    counter = _Counter()
-    log = logging.getLogger("peewee")
-    level = log.level
-    log.addHandler(counter)
-    log.setLevel(logging.DEBUG)
-    try:
-        assert client.get(url, headers=headers).status_code == 200, url
-    finally:
-        log.removeHandler(counter)
-        log.setLevel(level)
-    return counter.count
-
-
 def test_list_costs_a_fixed_number_of_queries(admin, ctx):
     _, service = _companies()
     admin.get("/invoices", headers=EN)  # the session's first write (its CSRF token) is not the page's
-    plain = _queries(admin, "/invoices", HX)
-    filtered = _queries(admin, f"/invoices?company={service.id}&status=paid&period=2026-07&sort=-amount", HX)
+    plain = count_queries(admin, "/invoices", HX)
+    filtered = count_queries(admin, f"/invoices?company={service.id}&status=paid&period=2026-07&sort=-amount", HX)
     assert plain == filtered
-    assert _queries(admin, "/invoices?period=2020-01", HX) == plain - 1  # no rows: no credit-note query
+    assert count_queries(admin, "/invoices?period=2020-01", HX) == plain - 1  # no rows: no credit-note query
     # the whole page adds the filter choices: companies, accounts, periods
-    assert _queries(admin, "/invoices", EN) == plain + 3
+    assert count_queries(admin, "/invoices", EN) == plain + 3
 
 
 def test_invoice_details_cost_a_fixed_number_of_queries(admin, ctx):
     big = Invoice.get(Invoice.number == "F10000028")  # 87 subscriptions
     small = Invoice.get(Invoice.number == "F10000032")  # 23 subscriptions
     admin.get(f"/invoices/{big.id}", headers=EN)  # the session's first write is not the page's
-    page_two = _queries(admin, f"/invoices/{big.id}?page=2", HX)
-    assert page_two == _queries(admin, f"/invoices/{big.id}?page=4", HX)
-    assert page_two == _queries(admin, f"/invoices/{big.id}?q=a", HX)
+    page_two = count_queries(admin, f"/invoices/{big.id}?page=2", HX)
+    assert page_two == count_queries(admin, f"/invoices/{big.id}?page=4", HX)
+    assert page_two == count_queries(admin, f"/invoices/{big.id}?q=a", HX)
     # the first page also reads the account's own lines
-    assert _queries(admin, f"/invoices/{big.id}", HX) == page_two + 1 == _queries(admin, f"/invoices/{small.id}", HX)
-    full = _queries(admin, f"/invoices/{big.id}", EN)
-    assert full == _queries(admin, f"/invoices/{small.id}", EN) and full <= page_two + 4
-    assert _queries(admin, f"/invoices/{big.id}/changes", HX) == _queries(admin, f"/invoices/{small.id}/changes", HX)
+    assert count_queries(admin, f"/invoices/{big.id}", HX) == page_two + 1 == count_queries(admin, f"/invoices/{small.id}", HX)
+    full = count_queries(admin, f"/invoices/{big.id}", EN)
+    assert full == count_queries(admin, f"/invoices/{small.id}", EN) and full <= page_two + 4
+    assert count_queries(admin, f"/invoices/{big.id}/changes", HX) == count_queries(admin, f"/invoices/{small.id}/changes", HX)

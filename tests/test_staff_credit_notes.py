@@ -2,7 +2,6 @@
 through form -> confirmation -> credit note, and everything that must be refused."""
 import datetime
 import json
-import logging
 import re
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -12,7 +11,7 @@ from werkzeug.exceptions import Forbidden
 from models import Account, AuditEvent, CreditNote, CreditNoteLine, Invoice, InvoiceLine, NumberSeries, User, db
 from services import credit_notes
 from services.errors import ServiceError
-from tests.conftest import make_app, sign_in
+from tests.conftest import count_queries, make_app, sign_in
 
 HX = {"HX-Request": "true"}
 
@@ -350,27 +349,8 @@ def test_invoice_page_groups_lines_and_marks_credited_ones(staff, ctx):
 
 # -- cost ------------------------------------------------------------------------------------
 
-class _Counter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
-
-
 def _queries(client, url):
-    counter = _Counter()
-    log = logging.getLogger("peewee")
-    level = log.level
-    log.addHandler(counter)
-    log.setLevel(logging.DEBUG)
-    try:
-        assert client.get(url, headers=HX).status_code == 200, url
-    finally:
-        log.removeHandler(counter)
-        log.setLevel(level)
-    return counter.count
+    return count_queries(client, url, HX)
 
 
 def test_pages_cost_a_fixed_number_of_queries(staff, ctx):

@@ -2,7 +2,6 @@
 state, bulk selection, the CSV export of the current filters, and scoping of both."""
 import csv
 import io
-import logging
 import re
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from jobs import enqueue
 from jobs.exports import export_subscriptions_csv
 from models import Account, AuditEvent, Company, JobRecord, Membership, Subscription, User
+from tests.conftest import count_queries
 
 EN = {"Accept-Language": "en"}
 HX = {"HX-Request": "true", **EN}
@@ -164,38 +164,15 @@ def test_limited_user_sees_only_the_chosen_account(limited, ctx):
     assert f'<option value="{other.number}"' not in full
 
 
-class _Counter(logging.Handler):
-    def __init__(self):
-        super().__init__(logging.DEBUG)
-        self.count = 0
-
-    def emit(self, record):
-        self.count += 1
-
-
-def _queries(client, url, headers):
-    counter = _Counter()
-    log = logging.getLogger("peewee")
-    level = log.level
-    log.addHandler(counter)
-    log.setLevel(logging.DEBUG)
-    try:
-        assert client.get(url, headers=headers).status_code == 200
-    finally:
-        log.removeHandler(counter)
-        log.setLevel(level)
-    return counter.count
-
-
 def test_a_page_costs_a_fixed_number_of_queries(admin, ctx):
     _, service = _demo_companies()
     admin.get("/subscriptions", headers=HX)  # the session's first write is not the page's
-    plain = _queries(admin, "/subscriptions", HX)
-    filtered = _queries(admin, f"/subscriptions?account={LIMITED_ACCOUNT}&company={service.id}&status=active", HX)
-    deep = _queries(admin, "/subscriptions?page=5&sort=number", HX)
+    plain = count_queries(admin, "/subscriptions", HX)
+    filtered = count_queries(admin, f"/subscriptions?account={LIMITED_ACCOUNT}&company={service.id}&status=active", HX)
+    deep = count_queries(admin, "/subscriptions?page=5&sort=number", HX)
     assert plain == filtered == deep
     # the whole page adds one query per filter select (companies, accounts)
-    assert _queries(admin, "/subscriptions", EN) == plain + 2
+    assert count_queries(admin, "/subscriptions", EN) == plain + 2
 
 
 # the export -------------------------------------------------------------------------------
