@@ -60,15 +60,16 @@ def _load_user(user_id):
 def _register_blueprints(app):
     from blueprints import (
         accounts,
-        areas,
         audit_trail,
         auth,
         health,
         home,
         invoices,
         me,
+        numbers,
         onboarding,
         orders,
+        products,
         settings,
         staff,
         step_up,
@@ -78,7 +79,7 @@ def _register_blueprints(app):
         users,
     )
 
-    for module in (auth, health, home, onboarding, settings, staff, support, me, areas, users, audit_trail,
+    for module in (auth, health, home, onboarding, settings, staff, support, me, numbers, products, users, audit_trail,
                    subscriptions, orders, step_up, transfers, invoices, accounts):
         app.register_blueprint(module.bp)
     if app.config["DEMO_MODE"]:

@@ -6,11 +6,11 @@ from flask_login import current_user
 MEMBER_MENU = (
     ("home.index", _l("Front page"), None),
     ("subscriptions.index", _l("Subscriptions"), "subscriptions"),
-    ("areas.numbers", _l("Numbers"), "numbers"),
+    ("numbers.index", _l("Numbers"), "numbers"),
     ("invoices.index", _l("Invoices"), "invoices"),
     ("orders.index", _l("Order status"), "orders"),
     ("accounts.index", _l("Accounts"), "accounts"),
-    ("areas.products", _l("Products"), "products"),
+    ("products.index", _l("Products"), "products"),
     ("users.index", _l("Self-service users"), "users"),
     ("support.index", _l("Support"), "support"),
 )

@@ -1,7 +1,7 @@
 """Order status: ongoing and completed orders with filters, and one order's steps."""
 from flask import Blueprint, g, request
 
-from models.orders import ORDER_KINDS, ORDER_STATUSES
+from models.orders import ORDER_STATUSES
 from services import orders as svc
 
 from .access import member
@@ -18,7 +18,7 @@ def index():
     page = svc.list_orders(g.scope, which=which, kind=args.get("kind", ""), status=args.get("status", ""),
                            subscription_id=args.get("subscription"), requested_by=args.get("by"),
                            batch=args.get("batch"), page=args.get("page", 1))
-    return render("orders/index.html", "rows", page=page, which=which, args=args, kinds=ORDER_KINDS,
+    return render("orders/index.html", "rows", page=page, which=which, args=args, kinds=svc.kinds(),
                   statuses=ORDER_STATUSES, requesters=svc.requesters(g.scope), describe=svc.describe)
 
 

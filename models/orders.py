@@ -8,10 +8,6 @@ from .customers import Account, Company, Customer
 from .subscriptions import Subscription
 from .users import User
 
-ORDER_KINDS = (
-    "new_subscription", "takeover", "sim_change", "plan_change", "cancel",
-    "transfer", "addon", "addon_remove", "block", "unblock", "port_in", "account_change",
-)
 ORDER_STATUSES = ("received", "in_progress", "completed", "failed")
 OPEN_STATUSES = ("received", "in_progress")
 
@@ -25,7 +21,7 @@ class Order(TimestampedModel):
     company = ForeignKeyField(Company)
     account = ForeignKeyField(Account, null=True)
     subscription = ForeignKeyField(Subscription, null=True, backref="orders")
-    kind = CharField(max_length=24)
+    kind = CharField(max_length=24)  # a key of services.orders.APPLY
     status = CharField(max_length=16, default="received")
     details = TextField(default="{}")  # JSON of plain values
     requested_by = ForeignKeyField(User, null=True)

@@ -48,8 +48,18 @@ def reason_text(code):
     return str(REASON_LABELS.get(code, code or ""))
 
 
+DESCRIBE = {}  # kind -> function(details) of the other areas' order kinds
+
+
+def register(kind, describe_fn):
+    """How another area's order kind reads: `describe_fn(details)` -> one sentence in the current locale."""
+    DESCRIBE[kind] = describe_fn
+
+
 def describe(kind, d):
     """One sentence, in the current locale."""
+    if kind in DESCRIBE:
+        return DESCRIBE[kind](d)
     if kind == "plan_change":
         diff = d.get("price_difference", 0)
         text = _("Plan changes from %(old)s to %(new)s from %(date)s.", old=_plan(d.get("from_plan")),

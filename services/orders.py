@@ -34,7 +34,7 @@ from models import (
     db,
     utcnow,
 )
-from models.orders import OPEN_STATUSES, ORDER_KINDS, ORDER_STATUSES
+from models.orders import OPEN_STATUSES, ORDER_STATUSES
 
 from . import audit, billing
 from .errors import ServiceError
@@ -60,17 +60,22 @@ class Preview:
 
 # -- placing ---------------------------------------------------------------------------
 
-def create(scope, kind, *, subscription=None, account=None, details=None, batch=None,
+def create(scope, kind, *, subscription=None, account=None, company=None, details=None, batch=None,
            awaiting_acceptance=False):
     """Write an order, its first step and its audit event; call inside `db.atomic()`.
 
     Returns the order; with `awaiting_acceptance`, also sets a one-time token (returned
     as `order.acceptance_token`) whose hash the acceptance link is checked against."""
-    assert kind in ORDER_KINDS, kind
+    assert kind in APPLY, kind
     if not db.in_transaction():
         raise RuntimeError("orders are created inside the change's transaction")
     account_id = account.id if account is not None else (subscription.account_id if subscription else None)
-    company_id = subscription.company_id if subscription is not None else account.company_id
+    if subscription is not None:
+        company_id = subscription.company_id
+    elif account is not None:
+        company_id = account.company_id
+    else:  # company-wide products (a phone system, a number range)
+        company_id = company.id if hasattr(company, "id") else company
     token = secrets.token_urlsafe(24) if awaiting_acceptance else None
     order = Order.create(
         customer=scope.customer_id, company=company_id, account=account_id,
@@ -332,6 +337,18 @@ def _apply_blocks(adding):
     return apply
 
 
+def register(kind, apply):
+    """An order kind of another area: `apply(order, details, answer)` runs in the transaction that
+    completes the order (after the network said yes). Call at import time of the area's service."""
+    assert kind not in APPLY or APPLY[kind] is apply, kind
+    APPLY[kind] = apply
+
+
+def kinds():
+    """Every order kind: the subscription kinds first, then the other areas' in registration order."""
+    return tuple(APPLY)
+
+
 APPLY = {
     "new_subscription": _apply_new, "takeover": _apply_new, "port_in": _apply_new,
     "sim_change": _apply_sim_change, "plan_change": _apply_plan_change,
@@ -356,7 +373,7 @@ def list_orders(scope, which="open", kind="", status="", subscription_id=None, r
         query = query.where(Order.status.in_(("completed", "failed")))
     elif which == "open":
         query = query.where(Order.status.in_(OPEN_STATUSES))
-    if kind in ORDER_KINDS:
+    if kind in APPLY:
         query = query.where(Order.kind == kind)
     if parse_id(subscription_id):
         query = query.where(Order.subscription == parse_id(subscription_id))

@@ -455,3 +455,21 @@ def test_subscriptions_argument(tmp_path):
         assert result["subscriptions"] == 2500 + 70
     finally:
         d.close()
+
+
+def test_usage_does_not_depend_on_the_time_of_the_build():
+    """Records after 'now' are drawn and dropped, so the random stream (and so every later
+    subscription's usage, and the invoices) is the same whenever the data is built."""
+    import random
+
+    from services.demo_data import _usage_for_month
+
+    first = datetime.date(2026, 11, 1)
+    results = []
+    for now in (datetime.datetime(2026, 11, 3, 8), datetime.datetime(2026, 11, 20, 22)):
+        rng = random.Random(7)
+        records = _usage_for_month(rng, 1, first, now, ["+4520000099"], lambda: "+4520000098")
+        results.append((records, rng.random()))
+    (early, after_early), (late, after_late) = results
+    assert after_early == after_late
+    assert early == [r for r in late if r[1] <= datetime.datetime(2026, 11, 3, 8)] and len(late) > len(early)
