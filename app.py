@@ -82,6 +82,15 @@ def _register_blueprints(app):
     for module in (auth, health, home, onboarding, settings, staff, support, me, numbers, products, users, audit_trail,
                    subscriptions, orders, step_up, transfers, invoices, accounts):
         app.register_blueprint(module.bp)
+    from blueprints import call_flow
+
+    app.register_blueprint(call_flow.bp)
+    from blueprints import outages
+
+    app.register_blueprint(outages.bp)
+    from blueprints import pwa
+
+    app.register_blueprint(pwa.bp)
     if app.config["DEMO_MODE"]:
         from blueprints import dev
 
@@ -108,8 +117,9 @@ def _register_hooks(app):
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if request.is_secure:
             headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        if request.endpoint != "static":
-            # Pages carry codes, secrets or tenant data; only static files may be kept.
+        if request.endpoint not in ("static", "pwa.service_worker"):
+            # Pages carry codes, secrets or tenant data; only static files may be kept
+            # (the service worker says no-cache itself: browsers check it on each visit).
             headers["Cache-Control"] = "no-store"
         return response
 

@@ -1,4 +1,4 @@
-"""Flask CLI commands: migrate, demo-data, translate, purge, end-due, billing-run."""
+"""Flask CLI commands: migrate, demo-data, translate, purge, end-due, port-due, billing-run."""
 import subprocess
 import sys
 import time
@@ -99,3 +99,11 @@ def register_cli(app):
         except ServiceError as error:
             raise click.UsageError(str(error.message)) from None
         click.echo(f"{summary} in {time.perf_counter() - started:.1f} s")
+
+    @app.cli.command("port-due")
+    def port_due_command():
+        """Complete the port-ins whose confirmed date has come (run daily)."""
+        from services.numbers import complete_due
+
+        with db.connection_context():
+            click.echo(f"{complete_due()} port-ins completed")

@@ -16,7 +16,7 @@ class Config:
     SMTP_HOST = os.environ.get("SMTP_HOST") or None
     SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
     MAIL_FROM = os.environ.get("MAIL_FROM", "Selvbetjening <noreply@selvbetjening.local>")
-    PUBLIC_URL = os.environ.get("PUBLIC_URL", "http://127.0.0.1:5000")  # for links in letters
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None  # links in letters; unset: the address the request came in on
 
     SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
     SESSION_COOKIE_NAME = "sb_session"

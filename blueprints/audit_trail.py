@@ -1,11 +1,14 @@
-"""The company's audit trail for admins: filters, paging and a CSV export made by a job."""
-from flask import Blueprint, g, redirect, request, url_for
-from flask_login import current_user
+"""The company's audit trail for admins: sentences, filters, paging and a CSV export made by a job.
 
-from jobs import enqueue
+The export form sits in the rows block, so every swap of the rows re-renders it with the
+filters of the rows on screen: the file always holds what the page shows.
+"""
+from flask import Blueprint, g, redirect, request, url_for
+
 from jobs.exports import export_audit_csv
-from services import audit, exports
 from services import audit_trail as trail
+from services import exports
+from services.errors import ServiceError
 
 from .access import member
 from .downloads import send_export
@@ -14,23 +17,28 @@ from .rendering import render
 bp = Blueprint("audit_trail", __name__, url_prefix="/users/audit")
 
 
+def _page(args, errors=None, status=200):
+    filters = trail.parse_filters(args)
+    page = trail.page_of(g.scope, filters, args.get("page", 1))
+    return render("audit_trail/index.html", "rows", status=status, page=page, filters=filters, kinds=trail.kinds(),
+                  users=trail.company_users(g.scope), export_values=trail.form_values(filters), errors=errors or {})
+
+
 @bp.route("")
 @member("users")
 def index():
-    filters = trail.parse_filters(request.args)
-    page = trail.page_of(g.scope, filters, request.args.get("page", 1))
-    return render("audit_trail/index.html", "rows", page=page, filters=filters, kinds=trail.KINDS,
-                  users=trail.company_users(g.scope), args=request.args, details=trail.details_text)
+    return _page(request.args)
 
 
 @bp.route("/export", methods=["POST"])
 @member("users")
 def export():
-    filters = trail.parse_filters(request.form)
-    plain = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in filters.items()}
-    audit.record_for_scope(g.scope, "user.audit_export", **{k: v for k, v in plain.items() if v})
-    job_id = enqueue(export_audit_csv, g.scope.membership_id, plain, track=True, user_id=current_user.id,
-                     company_id=g.scope.company_id)
+    """The filters come from the export form's hidden fields, which the rows block renders;
+    a value the page cannot send answers 422 with the page and its errors."""
+    try:
+        job_id = trail.start_export(g.scope, request.form)
+    except ServiceError as error:
+        return _page(request.form, error.errors, status=422)
     return redirect(url_for("audit_trail.export_status", job_id=job_id))
 
 

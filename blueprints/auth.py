@@ -1,4 +1,5 @@
-"""Signing in and out: /login (password), /login/verify (second factor), /login/mobile, /logout."""
+"""Signing in and out: /login (password), /login/verify (second factor), /login/mobile, /logout;
+a forgotten password: /login/forgot (e-mail, code, second factor, new password)."""
 import datetime
 from urllib.parse import urlsplit
 
@@ -9,16 +10,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, EqualTo
 
 from extensions import limiter
 from models import User, utcnow
-from services import audit
+from services import audit, password_reset
 from services import auth as auth_service
 from services.sessions import destroy_session, rotate_session
 
 from .access import public, signed_in
-from .forms import DanishMobile, ValidEmail
+from .forms import DanishMobile, ValidEmail, password_error_text
 from .rendering import render
 
 bp = Blueprint("auth", __name__)
@@ -228,3 +229,174 @@ def logout():
     logout_user()
     destroy_session(session)
     return redirect(url_for("auth.login", logged_out=1))
+
+
+# Forgotten password: /login/forgot (e-mail) -> /code (the code from the e-mail) -> /verify (the
+# second factor) -> /password (a new one). The state lives in the server-side session under "reset".
+
+RESET_TTL = password_reset.CODE_TTL
+
+
+class ForgotForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), ValidEmail()])
+
+
+class ResetCodeForm(FlaskForm):
+    code = StringField(_l("Code from the e-mail"), validators=[DataRequired(_l("Enter the 8-digit code from the e-mail."))])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
+    repeat = PasswordField(_l("Repeat the password"), validators=[
+        DataRequired(_l("Repeat the password.")), EqualTo("password", _l("The two passwords are not the same."))])
+
+
+def _reset_state(stage):
+    """The reset in progress at `stage` ("code", "factor", "password") and its user; (None, None)
+    when there is none, it has expired, or it is at another stage."""
+    state = session.get("reset")
+    if not state or state.get("stage") != stage:
+        return None, None
+    if utcnow() - datetime.datetime.fromisoformat(state["at"]) > RESET_TTL:
+        session.pop("reset", None)
+        return None, None
+    user = password_reset.reset_user(state["user_id"]) if state["user_id"] else None
+    if stage != "code" and user is None:
+        session.pop("reset", None)
+        return None, None
+    return state, user
+
+
+def _reset_expired():
+    flash(_("Your password reset has expired. Start again."), "error")
+    return redirect(url_for("auth.forgot"))
+
+
+def _reset_failed(text):
+    session.pop("reset", None)
+    flash(text, "error")
+    return redirect(url_for("auth.forgot"))
+
+
+@bp.route("/login/forgot", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot():
+    """Step 1: the e-mail address. The answer is the same whether or not it has a login."""
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = ForgotForm()
+    if form.validate_on_submit():
+        user_id = password_reset.request_reset(form.email.data)
+        session.pop("pending", None)
+        rotate_session(session)
+        session["reset"] = {"user_id": user_id, "stage": "code", "attempts": 0, "at": utcnow().isoformat()}
+        return redirect(url_for("auth.forgot_code"))
+    return render("auth/forgot.html", status=422 if form.errors else 200, form=form)
+
+
+@bp.route("/login/forgot/code", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_code():
+    """Step 2: the code from the e-mail (5 tries; for an unknown address every code is wrong)."""
+    state, user = _reset_state("code")
+    if state is None:
+        return _reset_expired()
+    form = ResetCodeForm()
+    if form.validate_on_submit():
+        if password_reset.check_code(state["user_id"], form.code.data) and user is not None:
+            rotate_session(session)
+            session["reset"] = {**state, "stage": "factor", "attempts": 0}
+            methods = password_reset.factor_methods(user)
+            if "totp" not in methods:
+                return _reset_send_sms(user)
+            return redirect(url_for("auth.forgot_verify"))
+        attempts = state["attempts"] + 1
+        if attempts >= current_app.config["MAX_CODE_ATTEMPTS"]:
+            return _reset_failed(_("Too many wrong codes. Start again."))
+        session["reset"] = {**state, "attempts": attempts}
+        form.code.errors.append(ngettext(
+            "The code is not right or has expired. You have %(num)d attempt left.",
+            "The code is not right or has expired. You have %(num)d attempts left.",
+            current_app.config["MAX_CODE_ATTEMPTS"] - attempts))
+    return render("auth/forgot_code.html", status=422 if form.errors else 200, form=form)
+
+
+def _reset_send_sms(user):
+    try:
+        password_reset.send_sms_code(user)
+        session["reset"] = {**session["reset"], "method": "sms"}
+    except auth_service.LoginError as error:
+        flash(error_text(error), "error")
+    return redirect(url_for("auth.forgot_verify"))
+
+
+@bp.route("/login/forgot/send-code", methods=["POST"])
+@public
+@limiter.limit(_login_limit)
+def forgot_send_code():
+    state, user = _reset_state("factor")
+    if state is None:
+        return _reset_expired()
+    if "sms" not in password_reset.factor_methods(user):
+        flash(error_text(auth_service.LoginError("no_channel")), "error")
+        return redirect(url_for("auth.forgot_verify"))
+    return _reset_send_sms(user)
+
+
+@bp.route("/login/forgot/verify", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_verify():
+    """Step 3: the login's second factor (authenticator, or a code by SMS)."""
+    state, user = _reset_state("factor")
+    if state is None:
+        return _reset_expired()
+    methods = password_reset.factor_methods(user)
+    if not methods:  # the mobile was removed meanwhile
+        return _reset_failed(error_text(auth_service.LoginError("no_channel")))
+    method = state.get("method") or methods[0]
+    form = CodeForm(method=method)
+    if form.validate_on_submit():
+        method = form.method.data if form.method.data in methods else method
+        try:
+            ok = password_reset.verify_factor(user, method, form.code.data)
+        except auth_service.LoginError as error:
+            return _reset_failed(error_text(error))
+        if ok:
+            rotate_session(session)
+            session["reset"] = {**state, "stage": "password", "method": method}
+            return redirect(url_for("auth.forgot_password"))
+        attempts = state["attempts"] + 1
+        if attempts >= current_app.config["MAX_CODE_ATTEMPTS"]:
+            return _reset_failed(_("Too many wrong codes. Start again."))
+        session["reset"] = {**state, "attempts": attempts}
+        form.code.errors.append(wrong_code_text(current_app.config["MAX_CODE_ATTEMPTS"] - attempts))
+    return render("auth/forgot_verify.html", status=422 if form.errors else 200, form=form,
+                  method=method, methods=methods)
+
+
+@bp.route("/login/forgot/password", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def forgot_password():
+    """Step 4: the new password; every session of the user ends, and the user is signed in here."""
+    state, user = _reset_state("password")
+    if state is None:
+        return _reset_expired()
+    form = NewPasswordForm()
+    if form.is_submitted():
+        valid = form.validate()
+        # every error at once: a weak password is named even when the repetition differs
+        problem = password_reset.new_password_problem(user, form.password.data) if form.password.data else None
+        if valid and problem is None:
+            problem = password_reset.reset_password(user, form.password.data)
+            if problem is None:
+                if not sign_in(user, state.get("method") or "totp"):  # clears the reset state too
+                    return _reset_failed(_("Your login is not active. Contact your company's administrator."))
+                flash(_("Your password is changed, and your other sessions are logged out."), "success")
+                return redirect(url_for("staff.index" if user.kind == "staff" else "home.index"))
+        if problem:
+            form.password.errors = [*form.password.errors, password_error_text(problem)]
+    return render("auth/forgot_password.html", status=422 if form.errors else 200, form=form, user=user)

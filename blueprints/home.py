@@ -25,7 +25,7 @@ def index():
     if g.scope is None:
         return render("home/no_membership.html")
     tickets = frontpage.recent_tickets(g.scope) if g.scope.can("support") else []
-    return render("home/index.html", outages=frontpage.current_outages(), tickets=tickets)
+    return render("home/index.html", outages=frontpage.current_outages(g.scope), tickets=tickets)
 
 
 @bp.route("/search")

@@ -3,6 +3,13 @@ from flask_babel import lazy_gettext as _l
 
 LABELS = {
     "ticket_status": {"open": _l("Open"), "waiting": _l("Waiting for you"), "closed": _l("Closed")},
+    # the same statuses in the operator staff's words
+    "ticket_status_staff": {"open": _l("Needs an answer"), "waiting": _l("Waiting for the customer"),
+                            "closed": _l("Closed")},
+    "ticket_category": {"fault_critical": _l("Fault that stops work"), "fault": _l("Other fault"),
+                        "invoice": _l("Invoice"), "order": _l("Order"), "question": _l("Question")},
+    "sla_state": {"met": _l("Answered in time"), "missed": _l("Answered late"), "due": _l("Awaiting answer"),
+                  "overdue": _l("Answer overdue"), "stopped": _l("Closed before an answer")},
     "subscription_status": {
         "pending": _l("Pending"), "active": _l("Active"), "blocked": _l("Blocked"),
         "cancelled": _l("Cancelled"), "transferred": _l("Transferred"),
@@ -16,12 +23,17 @@ LABELS = {
         "sim_change": _l("SIM change"), "plan_change": _l("Plan change"), "cancel": _l("Cancellation"),
         "transfer": _l("Transfer to employee"), "addon": _l("Add-on"), "block": _l("Block"),
         "unblock": _l("Lift block"), "port_in": _l("Port-in"), "account_change": _l("Account change"),
-        "addon_remove": _l("Add-on cancelled"),
+        "addon_remove": _l("Add-on cancelled"), "port_request": _l("Number port-in"),
+        "vacation_reply": _l("Vacation reply"), "profile_switch": _l("Profile switch"),
+        "profile_change": _l("Profile forwarding"), "personal_number": _l("Personal number forwarding"),
+        "call_flow": _l("Call flow"),
     },
     "order_step": {"received": _l("Received"), "waiting_acceptance": _l("Waiting for the new holder"),
                    "accepted": _l("Accepted by the new holder"), "declined": _l("Declined by the new holder"),
                    "in_progress": _l("Sent to the network"), "completed": _l("Completed"),
-                   "failed": _l("Failed")},
+                   "failed": _l("Failed"), "port_sent": _l("Sent to the current operator"),
+                   "port_date_confirmed": _l("Date confirmed by the current operator"),
+                   "port_corrected": _l("Corrected")},
     "order_failure": {
         "network_unavailable": _l("the network did not answer; try again later"),
         "sim_not_activated": _l("the SIM card could not be activated in the network"),
@@ -29,6 +41,8 @@ LABELS = {
         "number_unavailable": _l("the number is not available"),
         "addon_incompatible": _l("the add-on cannot be combined with the plan"),
         "declined": _l("the new holder declined"),
+        "owner_mismatch": _l("the owner's name or CVR does not match the current operator's records"),
+        "cancelled": _l("cancelled by you before it was sent"),
     },
     "invoice_status": {"open": _l("Open"), "paid": _l("Paid"), "overdue": _l("Overdue")},
     # the groups of "why did my invoice change?" (services/invoices.py explain_lines)
@@ -64,9 +78,21 @@ LABELS = {
         "settings": _l("Settings"), "ticket": _l("Support tickets"), "outage": _l("Outages"),
         "subscription": _l("Subscriptions"), "order": _l("Orders"), "invoice": _l("Invoices and credit notes"),
         "account": _l("Accounts"), "company": _l("Company master data"),
+        # the audit trail's kind filter lists these keys: a new prefix gets a line here
+        "numbers": _l("Numbers and porting"), "call_flow": _l("Call flow"), "products": _l("Telephony products"),
     },
-    "porting_status": {"received": _l("Received"), "confirmed": _l("Confirmed"),
-                       "completed": _l("Completed"), "rejected": _l("Rejected")},
+    # the fields whose changes the audit trail puts in words ("invoice format from … to …")
+    "audit_field": {
+        "name": _l("name"), "invoice_format": _l("invoice format"), "invoice_emails": _l("invoice e-mails"),
+        "ean": _l("EAN number"), "reference": _l("reference"), "address": _l("address"),
+        "postal_code": _l("postal code"), "city": _l("city"),
+        "default_invoice_format": _l("invoice format of new accounts"),
+    },
+    "porting_status": {"received": _l("Received"), "sent": _l("Sent to the current operator"),
+                       "date_confirmed": _l("Date confirmed"), "completed": _l("Completed"),
+                       "rejected": _l("Rejected"), "cancelled": _l("Cancelled")},
+    "number_type": {"mobile": _l("Mobile"), "landline": _l("Landline"), "main": _l("Main number"),
+                    "personal": _l("Personal number"), "series": _l("Number series")},
 }
 
 

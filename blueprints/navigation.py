@@ -13,6 +13,7 @@ MEMBER_MENU = (
     ("products.index", _l("Products"), "products"),
     ("users.index", _l("Self-service users"), "users"),
     ("support.index", _l("Support"), "support"),
+    ("outages.index", _l("Service status"), None),
 )
 STAFF_MENU = (
     ("staff.index", _l("Staff overview"), None),

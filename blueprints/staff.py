@@ -4,12 +4,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from werkzeug.datastructures import MultiDict
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import DataRequired
 
-from models import Application, Company, SupportTicket
-from models.support import APPLICATION_KINDS, APPLICATION_STATUSES
-from services import credit_notes, invoice_text, staff_access
+from models import Application, Company, utcnow
+from models.support import APPLICATION_KINDS, APPLICATION_STATUSES, OUTAGE_SERVICES, TICKET_STATUSES
+from services import credit_notes, invoice_text, staff_access, ticket_files
 from services import outages as outage_service
 from services import support as support_service
 from services.applications import ApplicationError, list_applications
@@ -22,16 +23,6 @@ from .forms import MaxLength, ValidCvr
 from .rendering import navigate, render
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
-
-
-class OutageForm(FlaskForm):
-    title_da = StringField(_l("Title in Danish"), validators=[DataRequired(_l("Write a title.")), MaxLength(120)])
-    title_en = StringField(_l("Title in English"), validators=[DataRequired(_l("Write a title.")), MaxLength(120)])
-    body_da = TextAreaField(_l("Description in Danish"), validators=[MaxLength(2000)])
-    body_en = TextAreaField(_l("Description in English"), validators=[MaxLength(2000)])
-    area_da = StringField(_l("Area affected, in Danish"), validators=[MaxLength(120)])
-    area_en = StringField(_l("Area affected, in English"), validators=[MaxLength(120)])
-    severity = SelectField(_l("Severity"), choices=[SelectChoice("minor", _l("Minor")), SelectChoice("major", _l("Major"))])
 
 
 class CompanySearchForm(FlaskForm):
@@ -60,58 +51,123 @@ def index():
                   outages=outage_service.list_outages(limit=5))
 
 
+# -- outages: publish, update, resolve (services/outages.py checks the values) ----------------------
+
+def _outages_page(status=200, errors=None, values=None, outage=None):
+    """The list and the form: publishing a new outage, or editing `outage`."""
+    if values is None:
+        values = _outage_values(outage) if outage else {"severity": "minor"}
+    return render("staff/outages.html", status=status, outages=outage_service.list_outages(), outage=outage,
+                  errors=errors or {}, values=values, services=OUTAGE_SERVICES, now=utcnow())
+
+
+def _outage_values(outage):
+    values = MultiDict({name: getattr(outage, name) for name in (
+        "title_da", "title_en", "body_da", "body_en", "area_da", "area_en", "severity", "postal_codes")})
+    values.setlist("services", outage.service_list)
+    values["starts_at"] = outage_service.local_input(outage.starts_at)
+    values["expected_end_at"] = outage_service.local_input(outage.expected_end_at)
+    return values
+
+
 @bp.route("/outages", methods=["GET", "POST"])
 @staff
 def outages():
-    form = OutageForm()
-    if form.validate_on_submit():
-        outage_service.create_outage(current_user, form.title_da.data, form.title_en.data, form.body_da.data,
-                                     form.body_en.data, form.area_da.data, form.area_en.data,
-                                     form.severity.data)
-        flash(_("The outage is published on every customer's front page."), "success")
-        return redirect(url_for("staff.outages"))
-    return render("staff/outages.html", form=form, outages=outage_service.list_outages())
+    if request.method == "GET":
+        return _outages_page()
+    try:
+        outage_service.create_outage(current_user, request.form)
+    except ServiceError as error:
+        return _outages_page(422, error.errors, request.form)
+    flash(_("The outage is published on the customers' front pages and under Service status."), "success")
+    return redirect(url_for("staff.outages"))
+
+
+@bp.route("/outages/<int:outage_id>", methods=["GET", "POST"])
+@staff
+def outage(outage_id):
+    item = outage_service.get_outage(outage_id)
+    if request.method == "GET":
+        return _outages_page(outage=item)
+    try:
+        changed = outage_service.update_outage(current_user, item.id, request.form)
+    except ServiceError as error:
+        return _outages_page(422, error.errors, request.form, outage=item)
+    flash(_("The outage is updated.") if changed else _("Nothing was changed."), "success" if changed else "info")
+    return redirect(url_for("staff.outages"))
 
 
 @bp.route("/outages/<int:outage_id>/end", methods=["POST"])
 @staff
 def end_outage(outage_id):
-    if outage_service.end_outage(current_user, outage_id) is None:
+    """Resolve: the outage ends now."""
+    if outage_service.resolve_outage(current_user, outage_id) is None:
         flash(_("That outage has already ended."), "error")
     else:
-        flash(_("The outage is marked as ended."), "success")
+        flash(_("The outage is marked as resolved."), "success")
     return redirect(url_for("staff.outages"))
+
+
+# -- tickets: the queue, answering (services/support.py) ------------------------------------------------
+
+@bp.url_value_preprocessor
+def _limit_uploads(endpoint, values):
+    """The answer form carries files: its size limit must be set before the CSRF check reads the body."""
+    if endpoint == "staff.ticket":
+        request.max_content_length = ticket_files.REQUEST_LIMIT
+
+
+@bp.errorhandler(413)
+def _too_large(error):
+    from .support import too_large
+
+    return too_large(error)
 
 
 @bp.route("/tickets")
 @staff
 def tickets():
+    """Every customer's tickets by status; sort=due puts the unanswered first by time left."""
     status = request.args.get("status", "")
-    query = (SupportTicket.select(SupportTicket, Company).join(Company)
-             .order_by(SupportTicket.status == "closed", SupportTicket.updated_at.desc()))
-    if status in ("open", "waiting", "closed"):
-        query = query.where(SupportTicket.status == status)
-    return render("staff/tickets.html", page=paginate(query, request.args.get("page", 1)), chosen_status=status)
+    status = status if status in TICKET_STATUSES else ""
+    sort = request.args.get("sort") if request.args.get("sort") in support_service.STAFF_SORTS else "updated"
+    page = support_service.staff_queue(status, sort, request.args.get("page", 1))
+    return render("staff/tickets.html", page=page, chosen_status=status, sort=sort, sla_of=support_service.sla_of)
 
 
-class AnswerForm(FlaskForm):
-    body = TextAreaField(_l("Answer to the customer"), validators=[MaxLength(5000)])
-    status = SelectField(_l("Status"), choices=[SelectChoice("waiting", _l("Waiting for the customer")),
-                                                 SelectChoice("open", _l("Open")), SelectChoice("closed", _l("Closed"))])
+def _ticket_page(item, status=200, errors=None, values=None):
+    values = values or {"status": "waiting" if item.status == "open" else item.status}
+    return render("staff/ticket.html", status=status, ticket=item, sla=support_service.sla_of(item),
+                  messages=support_service.messages_of(item), errors=errors or {}, values=values,
+                  statuses=TICKET_STATUSES, max_files=ticket_files.MAX_FILES, allowed=ticket_files.ALLOWED_TEXT,
+                  file_url=lambda f: url_for("staff.ticket_attachment", ticket_id=f.ticket_id, attachment_id=f.id))
 
 
 @bp.route("/tickets/<int:ticket_id>", methods=["GET", "POST"])
 @staff
 def ticket(ticket_id):
+    """GET: the ticket with its SLA. POST: an answer (e-mailed to the customer as a link) and/or a new status."""
     item = support_service.staff_ticket(ticket_id)
     if item is None:
         abort(404)
-    form = AnswerForm(status="waiting" if item.status == "open" else item.status)
-    if form.validate_on_submit():
-        support_service.staff_answer(current_user, item.id, form.body.data or "", form.status.data)
-        flash(_("The ticket is updated."), "success")
-        return redirect(url_for("staff.ticket", ticket_id=item.id))
-    return render("staff/ticket.html", ticket=item, messages=support_service.messages_of(item), form=form)
+    if request.method == "GET":
+        return _ticket_page(item)
+    files = [ticket_files.Upload(f.filename, f.stream) for f in request.files.getlist("attachments") if f.filename]
+    try:
+        support_service.staff_answer(current_user, item.id, request.form.get("body", ""), request.form.get("status", ""),
+                                     files)
+    except ServiceError as error:
+        return _ticket_page(item, 422, error.errors, request.form)
+    flash(_("The ticket is updated."), "success")
+    return redirect(url_for("staff.ticket", ticket_id=item.id))
+
+
+@bp.route("/tickets/<int:ticket_id>/attachments/<int:attachment_id>")
+@staff
+def ticket_attachment(ticket_id, attachment_id):
+    from .support import send_attachment
+
+    return send_attachment(*support_service.staff_attachment(ticket_id, attachment_id))
 
 
 # -- access: applications and orphaned admin logins -----------------------------------

@@ -22,11 +22,14 @@ _pool_lock = threading.Lock()
 
 
 def job(fn):
-    """Run `fn` inside the app context with its own connection and keep its JobRecord current."""
+    """Run `fn` inside the app context with its own connection and keep its JobRecord current.
+    `public_base`: the address it was enqueued from, for links in the messages it writes."""
     @functools.wraps(fn)
-    def wrapper(*args, job_id=None, **kwargs):
+    def wrapper(*args, job_id=None, public_base=None, **kwargs):
+        from services.messages import link_base  # services import this module
+
         app = context.get_app()
-        with app.app_context(), db.connection_context():
+        with app.app_context(), db.connection_context(), link_base(public_base):
             if job_id:
                 JobRecord.update(status="running").where(JobRecord.id == job_id).execute()
             _current.job_id = job_id
@@ -71,6 +74,9 @@ def enqueue(fn, *args, track=False, user_id=None, company_id=None, **kwargs):
         # The job runs on another connection: it must see committed data only.
         raise RuntimeError("enqueue after the transaction commits")
     job_id = None
+    from services.messages import captured_base  # services import this module
+
+    kwargs["public_base"] = captured_base()  # where the request came in: links in the job's letters
     if track:
         job_id = str(uuid.uuid4())
         JobRecord.create(id=job_id, name=fn.__name__, user=user_id, company=company_id)

@@ -35,14 +35,15 @@ def _progress(percent):
 
 
 @job
-def export_audit_csv(membership_id, filters=None):
-    """The audit trail of the membership's companies, filtered like the page."""
+def export_audit_csv(membership_id, filters=None, language=None):
+    """The audit trail of the membership's companies, filtered like the page, in the language
+    the page was shown in (`language`; else the user's own), times in local time."""
     membership = _membership(membership_id)
     filters = dict(filters or {})
     for key in ("date_from", "date_to"):
         filters[key] = datetime.date.fromisoformat(filters[key]) if filters.get(key) else None
     plain = {key: filters.get(key) for key in ("user_id", "kind", "date_from", "date_to")}
-    with force_locale(regional(membership.user.locale)):
+    with force_locale(regional(language or membership.user.locale)):
         rows = audit_trail.export_csv(build_scope(membership), export_path(current_job_id()), plain,
                                       progress=_progress)
     return str(rows)

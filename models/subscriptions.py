@@ -1,5 +1,5 @@
 """Subscriptions, their add-ons and SIM cards."""
-from peewee import CharField, DateField, ForeignKeyField, TextField
+from peewee import BooleanField, CharField, DateField, ForeignKeyField, TextField
 
 from .base import BaseModel, TimestampedModel, today
 from .catalogue import AddOn, Plan
@@ -30,6 +30,7 @@ class Subscription(TimestampedModel):
     end_date = DateField(null=True)
     blocked_parts = CharField(default="")  # comma-separated BLOCK_PARTS in force
     address = CharField(default="")  # installation address of internet and circuits
+    port_locked = BooleanField(default=False)  # set by an admin: the number may not move to another operator
 
     class Meta:
         indexes = (

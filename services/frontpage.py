@@ -1,14 +1,13 @@
-"""What the front page shows: current outages and the company's support tickets."""
-from models import Outage, SupportTicket, utcnow
+"""What the front page shows: current outages (those touching the company's addresses first) and
+the support tickets the membership may see."""
+
+from . import outages, support
 
 
-def current_outages():
-    now = utcnow()
-    return list(Outage.select()
-                .where(Outage.starts_at <= now, (Outage.ends_at.is_null()) | (Outage.ends_at > now))
-                .order_by(Outage.starts_at.desc()))
+def current_outages(scope):
+    """Current outages, those touching the company's own addresses first."""
+    return outages.front_page(scope)
 
 
 def recent_tickets(scope, limit=5):
-    return list(scope.tickets().where(SupportTicket.status != "closed")
-                .order_by(SupportTicket.updated_at.desc()).limit(limit))
+    return support.recent_tickets(scope, limit)

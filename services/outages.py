@@ -1,27 +1,349 @@
-"""Outages, written by operator staff in both languages."""
-from models import Outage, db, utcnow
+"""Outages: operator staff publish, update and resolve them in Danish and English, naming the
+services and postal codes they touch; customers see current and recent ones, those that touch
+their own installation addresses first; a company can subscribe to outage e-mails.
+
+"Touches" compares postal codes: an outage's ranges (none: the whole country) against the
+postal codes of the company's subscriptions' installation addresses, accounts and companies.
+"""
+import datetime
+import re
+
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from werkzeug.exceptions import Forbidden, NotFound
+
+from models import Account, Company, Outage, OutageAlert, Subscription, db, utcnow
+from models.subscriptions import ENDED
+from models.support import OUTAGE_SERVICES
 
 from . import audit
+from .errors import ServiceError
+from .ids import parse_id
+from .messages import in_locale, public_url, queue_message
+from .validation import email_address
+from .working_hours import LOCAL, UTC
+
+RECENT_DAYS = 14
+SEVERITIES = ("minor", "major")
+TITLE_MAX, BODY_MAX, AREA_MAX, POSTAL_TEXT_MAX = 120, 2000, 120, 2000
+MAX_ALERT_EMAILS = 10
+INSTALLED_KINDS = ("landline", "internet", "circuit")  # the kinds with an installation address
+LANGUAGES = ("da", "en")
+_POSTAL_IN_TEXT = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_POSTAL_PART = re.compile(r"(\d{4})(?:\s*[-–]\s*(\d{4}))?")
+
+
+# -- postal codes ------------------------------------------------------------------------------------
+
+def parse_postal_codes(text):
+    """(normalised "1000-1499,1620", error or None) from what staff typed: codes and ranges separated
+    by commas, semicolons or spaces. Empty means the whole country."""
+    text = (text or "").strip()
+    if len(text) > POSTAL_TEXT_MAX:
+        return "", _("Use at most %(max)d characters.", max=POSTAL_TEXT_MAX)
+    parts, bad = [], []
+    for token in re.split(r"[,;\s]+", re.sub(r"\s*[-–]\s*", "-", text)):
+        if not token:
+            continue
+        match = _POSTAL_PART.fullmatch(token)
+        first, last = (int(match.group(1)), int(match.group(2) or match.group(1))) if match else (0, 0)
+        if not match or first < 800 or last < first:
+            bad.append(token)
+        else:
+            parts.append((first, last))
+    if bad:
+        return "", _("These are not Danish postal codes or ranges (such as 2100 or 1000-1499): %(bad)s",
+                      bad=", ".join(bad[:5]))
+    merged = []
+    for first, last in sorted(parts):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], last))
+        else:
+            merged.append((first, last))
+    return ",".join(f"{a:04d}" if a == b else f"{a:04d}-{b:04d}" for a, b in merged), None
+
+
+def postal_code_in(text):
+    """The postal code in an address ("Vesterbrogade 1, 1620 København V" -> "1620"): the last
+    group of exactly four digits; a bare "1620" is its own."""
+    found = _POSTAL_IN_TEXT.findall(text or "")
+    return found[-1] if found else None
+
+
+def _places(customer_ids, company_ids, account_ids=None):
+    """One UNION query: (company id, address or postal code) of the running installed
+    subscriptions, the accounts and the companies themselves."""
+    subscriptions = (Subscription.select(Subscription.company, Subscription.address)
+                     .where(Subscription.customer.in_(customer_ids), Subscription.company.in_(company_ids),
+                            Subscription.kind.in_(INSTALLED_KINDS), Subscription.address != "",
+                            Subscription.status.not_in(ENDED)))
+    accounts = (Account.select(Account.company, Account.postal_code)
+                .where(Account.customer.in_(customer_ids), Account.company.in_(company_ids)))
+    if account_ids is not None:
+        subscriptions = subscriptions.where(Subscription.account.in_(account_ids))
+        accounts = accounts.where(Account.id.in_(account_ids))
+    companies = Company.select(Company.id, Company.postal_code).where(Company.id.in_(company_ids))
+    return (subscriptions | accounts | companies).tuples()
+
+
+def postal_codes_of(scope):
+    """The postal codes of what the scope sees: its installation addresses, accounts and companies."""
+    rows = _places([scope.customer_id], list(scope.company_ids), scope.account_ids)
+    return {code for _company, text in rows for code in [postal_code_in(text)] if code}
+
+
+# -- reading -----------------------------------------------------------------------------------------
+
+def _running(now):
+    return (Outage.starts_at <= now) & (Outage.ends_at.is_null() | (Outage.ends_at > now))
 
 
 def list_outages(limit=50):
+    """For staff: the running and planned first, then the ended; newest first."""
     return list(Outage.select().order_by(Outage.ends_at.is_null(False), Outage.starts_at.desc()).limit(limit))
 
 
-def create_outage(staff_user, title_da, title_en, body_da, body_en, area_da, area_en, severity):
-    with db.atomic():
-        outage = Outage.create(title_da=title_da, title_en=title_en, body_da=body_da, body_en=body_en,
-                               area_da=area_da, area_en=area_en, severity=severity, starts_at=utcnow())
-        audit.record("outage.create", user=staff_user.id, obj=outage)
+def front_page(scope, now=None):
+    """The running outages, those touching the scope's addresses first; each gets `touches_us`."""
+    now = now or utcnow()
+    outages = list(Outage.select().where(_running(now)).order_by(Outage.starts_at.desc()).limit(20))
+    if not outages:
+        return []
+    codes = postal_codes_of(scope)
+    for outage in outages:
+        outage.touches_us = outage.touches(codes)
+    return sorted(outages, key=lambda o: not o.touches_us)
+
+
+def customer_list(scope, service="", now=None):
+    """/outages: {"current", "planned", "recent"} lists (recent: ended within RECENT_DAYS days), each
+    with those touching the scope's addresses first; `service` filters by subscription kind."""
+    now = now or utcnow()
+    query = Outage.select().where(Outage.ends_at.is_null() | (Outage.ends_at >= now - datetime.timedelta(days=RECENT_DAYS)))
+    if service in OUTAGE_SERVICES:
+        query = query.where((Outage.services == "") | Outage.services.contains(service))
+    outages = list(query.order_by(Outage.starts_at.desc()).limit(200))
+    codes = postal_codes_of(scope) if outages else set()
+    groups = {"current": [], "planned": [], "recent": []}
+    for outage in outages:
+        outage.touches_us = outage.touches(codes)
+        if outage.ends_at is not None and outage.ends_at <= now:
+            groups["recent"].append(outage)
+        elif outage.starts_at > now:
+            groups["planned"].append(outage)
+        else:
+            groups["current"].append(outage)
+    for key in ("current", "planned"):
+        groups[key].sort(key=lambda o: not o.touches_us)
+    return groups
+
+
+def get_outage(outage_id):
+    """For staff (the routes are staff-only). :raise 404: no such outage."""
+    outage = Outage.get_or_none(Outage.id == parse_id(outage_id)) if parse_id(outage_id) else None
+    if outage is None:
+        raise NotFound()
     return outage
 
 
-def end_outage(staff_user, outage_id):
+# -- times in forms ------------------------------------------------------------------------------------
+
+def local_input(moment):
+    """A stored (naive UTC) time as the value of a datetime-local input, in Danish time."""
+    if moment is None:
+        return ""
+    return moment.replace(tzinfo=UTC).astimezone(LOCAL).strftime("%Y-%m-%dT%H:%M")
+
+
+def _from_local_input(text):
+    """Danish time from a datetime-local input ("2026-11-20T14:30") as naive UTC; None if it is not one."""
+    text = (text or "").strip().replace(" ", "T")
+    try:
+        local = datetime.datetime.strptime(text[:16], "%Y-%m-%dT%H:%M")
+    except ValueError:
+        return None
+    return local.replace(tzinfo=LOCAL).astimezone(UTC).replace(tzinfo=None)
+
+
+# -- staff: publish, update, resolve -------------------------------------------------------------------
+
+def _clean(values, outage=None):
+    """The outage's fields from a form, or ServiceError with every problem at once."""
+    get = values.get
+    text = {name: " ".join((get(name) or "").split()) for name in ("title_da", "title_en", "area_da", "area_en")}
+    text.update({name: (get(name) or "").strip() for name in ("body_da", "body_en")})
+    errors = {}
+    for name in ("title_da", "title_en"):
+        if not text[name]:
+            errors[name] = _("Write a title.")
+        elif len(text[name]) > TITLE_MAX:
+            errors[name] = _("Use at most %(max)d characters.", max=TITLE_MAX)
+    for name, limit in (("body_da", BODY_MAX), ("body_en", BODY_MAX), ("area_da", AREA_MAX), ("area_en", AREA_MAX)):
+        if len(text[name]) > limit:
+            errors[name] = _("Use at most %(max)d characters.", max=limit)
+    severity = get("severity") or "minor"
+    if severity not in SEVERITIES:
+        errors["severity"] = _("Choose a severity.")
+    chosen = values.getlist("services") if hasattr(values, "getlist") else list(get("services") or ())
+    services = [s for s in OUTAGE_SERVICES if s in chosen]
+    if not services or len(services) != len(set(chosen)):
+        errors["services"] = _("Choose the services the outage affects.")
+    postal_codes, problem = parse_postal_codes(get("postal_codes"))
+    if problem:
+        errors["postal_codes"] = problem
+    starts_at = _from_local_input(get("starts_at"))
+    if not (get("starts_at") or "").strip():
+        starts_at = outage.starts_at if outage else utcnow().replace(second=0, microsecond=0)
+    elif starts_at is None:
+        errors["starts_at"] = _("Enter a date and time, for example %(example)s.", example="2026-11-20 14:30")
+    expected = _from_local_input(get("expected_end_at"))
+    if (get("expected_end_at") or "").strip() and expected is None:
+        errors["expected_end_at"] = _("Enter a date and time, for example %(example)s.", example="2026-11-20 18:00")
+    elif expected is not None and starts_at is not None and expected <= starts_at:
+        errors["expected_end_at"] = _("The expected end must be after the start.")
+    if errors:
+        raise ServiceError.of(errors)
+    return dict(text, severity=severity, services=",".join(services), postal_codes=postal_codes,
+                starts_at=starts_at, expected_end_at=expected)
+
+
+def create_outage(staff_user, values):
+    """Publish an outage; subscribed companies whose postal codes it touches are told by e-mail."""
+    fields = _clean(values)
     with db.atomic():
-        outage = Outage.get_or_none(Outage.id == outage_id)
-        if outage is None or outage.ends_at is not None:
-            return None
-        outage.ends_at = utcnow()
-        outage.save()
-        audit.record("outage.end", user=staff_user.id, obj=outage)
+        outage = Outage.create(**fields, updated_at=utcnow())
+        audit.record("outage.create", user=staff_user.id, obj=outage, title=outage.title_da,
+                     services=outage.services, postal_codes=outage.postal_codes or "DK")
+    notify(outage, "published")
     return outage
+
+
+def update_outage(staff_user, outage_id, values):
+    """Change an outage's texts, services, postal codes or times; returns the changed field names."""
+    outage = get_outage(outage_id)
+    fields = _clean(values, outage)
+    changed = [name for name, value in fields.items() if getattr(outage, name) != value]
+    if changed:
+        with db.atomic():
+            Outage.update(**fields, updated_at=utcnow()).where(Outage.id == outage.id).execute()
+            audit.record("outage.update", user=staff_user.id, obj=outage, title=fields["title_da"], changed=changed)
+    return changed
+
+
+def resolve_outage(staff_user, outage_id):
+    """The outage ends now; subscribed companies it touches are told. None when it had ended already."""
+    outage = get_outage(outage_id)
+    now = utcnow()
+    if outage.ends_at is not None and outage.ends_at <= now:
+        return None
+    outage.ends_at = now
+    with db.atomic():
+        Outage.update(ends_at=now, updated_at=now).where(Outage.id == outage.id).execute()
+        audit.record("outage.end", user=staff_user.id, obj=outage, title=outage.title_da)
+    notify(outage, "resolved")
+    return outage
+
+
+# -- outage e-mails ------------------------------------------------------------------------------------
+
+def get_alert(scope):
+    return OutageAlert.get_or_none(OutageAlert.company == scope.company_id)
+
+
+def save_alert(scope, emails_text, language):
+    """Subscribe the membership's company to outage e-mails (administrators only); no addresses
+    ends the subscription. Returns the addresses.
+
+    :raise 403: for a member who is not an administrator.
+    """
+    if not scope.is_admin:
+        raise Forbidden()
+    parts = [p for p in re.split(r"[,;\s]+", emails_text or "") if p]
+    emails, bad = [], []
+    for part in parts:
+        address = email_address(part)
+        if address is None:
+            bad.append(part)
+        elif address not in emails:
+            emails.append(address)
+    errors = {}
+    if bad:
+        errors["emails"] = _("These are not e-mail addresses: %(bad)s", bad=", ".join(p[:60] for p in bad[:3]))
+    elif len(emails) > MAX_ALERT_EMAILS:
+        errors["emails"] = _("Give at most %(num)d e-mail addresses.", num=MAX_ALERT_EMAILS)
+    if language not in LANGUAGES:
+        errors["language"] = _("Choose the language of the e-mails.")
+    if errors:
+        raise ServiceError.of(errors)
+    current = get_alert(scope)
+    before = current.emails if current else ""
+    with db.atomic():
+        if current is None:
+            OutageAlert.create(customer=scope.customer_id, company=scope.company_id, emails=",".join(emails),
+                               language=language, updated_by=scope.user_id)
+        else:
+            OutageAlert.update(emails=",".join(emails), language=language, updated_by=scope.user_id,
+                               updated_at=utcnow()).where(OutageAlert.id == current.id).execute()
+        audit.record_for_scope(scope, "outage.alerts", object_type="company", object_id=scope.company_id,
+                               emails=f"{before or '–'} → {','.join(emails) or '–'}", language=language)
+    return emails
+
+
+def _companies_touched(outage, alerts):
+    """The alerts whose company (with its subsidiaries) has a postal code the outage touches.
+    Two queries whatever the number of alerts: the companies' trees, then their places."""
+    customers = {a.customer_id for a in alerts}
+    children = {}
+    for company_id, parent_id in (Company.select(Company.id, Company.parent)
+                                  .where(Company.customer.in_(customers)).tuples()):
+        children.setdefault(parent_id, []).append(company_id)
+    trees = {}
+    for alert in alerts:
+        tree, todo = set(), [alert.company_id]
+        while todo:
+            current = todo.pop()
+            tree.add(current)
+            todo.extend(children.get(current, ()))
+        trees[alert.id] = tree
+    codes = {}
+    for company_id, text in _places(list(customers), sorted(set().union(*trees.values()))):
+        code = postal_code_in(text)
+        if code:
+            codes.setdefault(company_id, set()).add(code)
+    return [a for a in alerts if outage.touches(set().union(*(codes.get(c, set()) for c in trees[a.id])))]
+
+
+def notify(outage, event):
+    """Queue the e-mails of `event` ("published" or "resolved"); call outside a transaction."""
+    alerts = list(OutageAlert.select().where(OutageAlert.emails != ""))
+    if not alerts:
+        return 0
+    touched = _companies_touched(outage, alerts)
+    link = public_url("outages.index")
+    for alert in touched:
+        subject, body = in_locale(alert.language, lambda: _alert_text(outage, event, link, alert.language))
+        queue_message("email", alert.emails, body, subject=subject, company=alert.company_id)
+    return len(touched)
+
+
+def _alert_text(outage, event, link, language):
+    from blueprints.labels import label  # the translated names of the services
+
+    title = outage.text("title", language)
+    services = ", ".join(str(label("kind", s)) for s in outage.service_list) or _("All services")
+    lines = []
+    if event == "resolved":
+        subject = _("Resolved: %(title)s", title=title)
+        lines.append(_("The outage “%(title)s” was resolved %(time)s.", title=title,
+                       time=format_datetime(outage.ends_at, "short")))
+    else:
+        subject = _("Outage: %(title)s", title=title)
+        lines += [title, outage.text("body", language)]
+    lines += ["", _("Services: %(services)s", services=services),
+              _("Postal codes: %(codes)s", codes=outage.postal_codes.replace(",", ", ") or _("the whole country")),
+              _("Started: %(time)s", time=format_datetime(outage.starts_at, "short"))]
+    if outage.expected_end_at and event != "resolved":
+        lines.append(_("Expected to end: %(time)s", time=format_datetime(outage.expected_end_at, "short")))
+    lines += ["", _("Current outages: %(link)s", link=link), "",
+              _("You receive this e-mail because your company subscribes to outage e-mails in Selvbetjening.")]
+    return subject, "\n".join(lines)

@@ -98,9 +98,23 @@ class Scope:
     def personal_numbers(self):
         return self._in_companies(PersonalNumber.select(), PersonalNumber)
 
+    def number_ranges(self):
+        """Series and ported numbers; limited users see those billed on their accounts only."""
+        from models import NumberRange  # models/numbers.py's; kept out of the import list others edit
+
+        return self._in_accounts(NumberRange.select(), NumberRange)
+
     def tickets(self):
-        """Support tickets belong to a company, not an account: limited users see them too."""
-        return self._in_companies(SupportTicket.select(), SupportTicket)
+        """A ticket about a subscription follows the subscription's account (wherever it is now), one
+        about an account that account; general tickets (neither) are seen by the whole company."""
+        query = self._in_companies(SupportTicket.select(), SupportTicket)
+        if self.account_ids is not None:
+            in_accounts = Subscription.select(Subscription.id).where(Subscription.account.in_(self.account_ids))
+            query = query.where(
+                (SupportTicket.subscription.is_null() & (SupportTicket.account.is_null()
+                                                          | SupportTicket.account.in_(self.account_ids)))
+                | SupportTicket.subscription.in_(in_accounts))
+        return query
 
     def account(self, account_id):
         """One of the scope's accounts, or None (another customer's, outside the chosen ones, not an id)."""

@@ -23,7 +23,7 @@ from models import (
 )
 from models.subscriptions import BLOCK_PARTS
 
-from . import audit, orders
+from . import audit, numbers, orders
 from .errors import ServiceError
 from .messages import public_url, queue_message
 from .sessions import end_user_sessions
@@ -250,6 +250,8 @@ def cancel(scope, subscription_id, end_date, reason, stepped_up, batch=None, pre
     day = _date(end_date, "end_date")
     if reason not in CANCEL_REASONS:
         raise ServiceError(_("Choose a reason."), "reason")
+    if reason == "moving_operator":  # a port-out: refused while the number has a port lock
+        numbers.refuse_port_out(subscription)
     _ending_checks(subscription)
     return _place(scope, "cancel", subscription, preview, {
         "number": subscription.number, "end_date": day.isoformat(), "reason": reason}, batch=batch)

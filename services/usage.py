@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 
 from babel.numbers import get_decimal_symbol
-from flask_babel import format_date, format_decimal, get_locale
+from flask_babel import format_date, format_decimal, format_percent, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import Case, fn
@@ -330,3 +330,96 @@ def itemised(subscription_id, page=1, per_page=25):
     for record in result.items:
         record.masked_destination = mask(record.destination) if record.destination else ""
     return result
+
+
+# -- this period against the plan (the employee's own page, /me) ---------------------------
+
+def period_usage(subscription_id, now=None):
+    """This period's usage of one subscription in one grouped query: counts, call seconds, data
+    in kB and cost in øre, in all and abroad (any country but Denmark)."""
+    since = period_start(now)
+    out = {"since": since, "calls": 0, "call_seconds": 0, "sms": 0, "data_kb": 0, "cost": 0,
+           "call_cost": 0, "sms_cost": 0, "data_cost": 0,
+           "abroad_calls": 0, "abroad_sms": 0, "abroad_kb": 0, "abroad_cost": 0}
+    rows = (UsageRecord.select(UsageRecord.kind, _abroad(), fn.COUNT(UsageRecord.id), fn.SUM(UsageRecord.duration_s),
+                               fn.SUM(UsageRecord.volume_kb), fn.SUM(UsageRecord.price))
+            .where(UsageRecord.subscription == subscription_id, UsageRecord.occurred_at >= since)
+            .group_by(UsageRecord.kind, _abroad()).tuples())
+    for kind, abroad, count, seconds, kb, price in rows:
+        price = price or 0
+        out["cost"] += price
+        if kind == "call":
+            out["calls"] += count
+            out["call_seconds"] += seconds or 0
+            out["call_cost"] += price
+        elif kind == "sms":
+            out["sms"] += count
+            out["sms_cost"] += price
+        else:
+            out["data_kb"] += kb or 0
+            out["data_cost"] += price
+        if abroad:
+            out["abroad_cost"] += price
+            if kind == "call":
+                out["abroad_calls"] += count
+            elif kind == "sms":
+                out["abroad_sms"] += count
+            else:
+                out["abroad_kb"] += kb or 0
+    out["minutes"] = minutes(out["call_seconds"])
+    return out
+
+
+ROAMING_ADDON_CODES = ("ADD-EU-DATA-10", "ADD-VERDEN")  # the catalogue's add-ons for use abroad
+
+
+@dataclass
+class Meter:
+    """One measure of this period in words: `text` is the headline ("12,4 of 50 GB"), `notes`
+    short facts under it; `value`/`maximum` (kB) draw a gauge where the plan has a quota."""
+
+    key: str
+    name: str
+    text: str
+    notes: list
+    value: int = 0
+    maximum: int | None = None
+
+    @property
+    def percent(self):
+        return min(100, round(100 * self.value / self.maximum)) if self.maximum else None
+
+
+def _charged(price):
+    return _("%(price)s charged", price=format_money(price)) if price else _("No charge")
+
+
+def meters(plan, period, addons=()):
+    """Data against the plan's quota, then calls, SMS and use abroad (which have no quota in
+    the plans: their notes say what was charged). `addons`: the subscription's add-ons."""
+    data = period["data_kb"]
+    if plan.data_gb:
+        quota = plan.data_gb * KB_PER_GB
+        data_meter = Meter("data", _("Data"), _("%(used)s of %(quota)s GB", used=format_decimal(
+            data / KB_PER_GB, format="#,##0.0"), quota=format_decimal(plan.data_gb)), [], data, quota)
+        data_meter.notes = [_("%(percent)s used", percent=format_percent(data / quota)),
+                            _("%(left)s left", left=data_volume(max(0, quota - data)))]
+    else:
+        data_meter = Meter("data", _("Data"), data_volume(data), [_("No data limit in your plan")], data)
+    calls = Meter("voice", _("Calls"), ngettext("%(count)s minute", "%(count)s minutes", period["minutes"],
+                                                count=format_decimal(period["minutes"])),
+                  [ngettext("%(count)s call", "%(count)s calls", period["calls"], count=format_decimal(period["calls"])),
+                   _charged(period["call_cost"])])
+    sms = Meter("sms", _("SMS"), ngettext("%(count)s message", "%(count)s messages", period["sms"],
+                                          count=format_decimal(period["sms"])), [_charged(period["sms_cost"])])
+    used_abroad = period["abroad_calls"] + period["abroad_sms"]
+    if used_abroad or period["abroad_kb"]:
+        abroad = Meter("abroad", _("Abroad"), _("%(volume)s data", volume=data_volume(period["abroad_kb"])),
+                       [ngettext("%(count)s call or SMS", "%(count)s calls and SMS", used_abroad,
+                                 count=format_decimal(used_abroad)), _charged(period["abroad_cost"])])
+    else:
+        abroad = Meter("abroad", _("Abroad"), _("None this month"), [])
+    abroad.notes += [_("%(name)s is on your subscription", name=a.name) for a in addons
+                     if a.code in ROAMING_ADDON_CODES]
+    return [data_meter, calls, sms, abroad]
+

@@ -7,6 +7,9 @@ from models import (
     Company,
     Order,
     Outage,
+    PersonalNumber,
+    PhoneUser,
+    PortingRequest,
     Subscription,
     SupportTicket,
     TotpDevice,
@@ -43,7 +46,14 @@ def _sample_args(ctx_user_email="admin@demo.dk"):
         "note_id": mette.account.credit_notes.first().id,
         "action": "plan",  # every action answers the same way (see test_subscription_actions)
         "bulk_id": 1,  # none in the demo data: 404 for everyone
+        "attachment_id": 1,  # the demo's first attachment, on Demo A/S's first ticket
+        "porting_id": PortingRequest.select().where(PortingRequest.company == demo_a).first().id,
         "token": "not-a-token",  # transfer acceptance links are public
+        # Mette Jensen's extension on the phone system, one of its profiles, and a 70-number
+        "phone_user_id": PhoneUser.get(PhoneUser.subscription == mette.id).id, "profile": "meeting",
+        "personal_number_id": PersonalNumber.get(PersonalNumber.company == demo_a).id,
+        "system_id": demo_a.phone_systems.first().id,  # the call flow on the main number
+        "version": 1,
     }
 
 
@@ -102,7 +112,8 @@ def test_other_customers_admin_sees_nothing_of_demo(app, ctx):
         if policy.role in ("staff", "employee"):
             assert response.status_code == 403, (method, url)
         elif rule.arguments & {"subscription_id", "account_id", "ticket_id", "device_id", "user_id", "job_id",
-                               "order_id", "bulk_id", "invoice_id", "note_id", "company_id"}:
+                               "order_id", "bulk_id", "invoice_id", "note_id", "company_id", "system_id", "porting_id",
+                               "phone_user_id", "personal_number_id", "attachment_id"}:
             assert response.status_code == 404, (method, url, response.status_code)
         else:
             assert response.status_code < 500, (method, url)

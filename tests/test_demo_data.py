@@ -13,7 +13,7 @@ from stdnum.dk import cvr
 import models
 from models import (
     Account,
-    CallFlowStep,
+    CallFlowVersion,
     Company,
     CreditNote,
     Customer,
@@ -375,11 +375,11 @@ def test_products_and_porting(summary):
     system = PhoneSystem.get()
     assert system.name == "Demo A/S hovednummer" and system.company.cvr == "12345674"
     assert _valid_dk(system.main_number)
-    steps = list(system.call_flow.order_by(CallFlowStep.position))
-    assert [s.position for s in steps] == list(range(1, len(steps) + 1))
-    assert {"greeting", "opening_hours", "menu", "queue", "voicemail"} <= {s.kind for s in steps}
-    for step in steps:
-        json.loads(step.settings)
+    versions = list(system.call_flow_versions.order_by(CallFlowVersion.number))
+    assert [v.number for v in versions] == [1, 2] and all(v.activated_at and v.created_by for v in versions)
+    flow = versions[-1].flow
+    assert flow["welcome"] and flow["closed"]["kind"] == "voicemail"
+    assert [o["kind"] for o in flow["menu"]["options"]] == ["queue", "queue"]
     profiles = list(UserProfile.select())
     assert len(profiles) >= 3 and all(p.subscription_id for p in profiles)
     assert VacationReply.select().count() == 1
@@ -391,8 +391,8 @@ def test_products_and_porting(summary):
         assert p.number.startswith("+4570") and _valid_dk(p.number)
         assert p.forward_to in demo_numbers
     requests = list(PortingRequest.select())
-    assert sorted(r.status for r in requests) == ["completed", "confirmed", "received",
-                                                  "rejected"]
+    assert sorted(r.status for r in requests) == ["cancelled", "completed", "date_confirmed", "received",
+                                                  "rejected", "sent"]
     for r in requests:
         assert r.company.cvr == "12345674" and _valid_dk(r.number)
         assert not Subscription.select().where(Subscription.number == r.number).exists()

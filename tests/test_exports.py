@@ -124,8 +124,8 @@ def test_audit_trail_export_runs_on_the_export_module(admin, ctx):
     download = admin.get(f"/users/audit/export/{job.id}/download")
     assert download.data.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "time_utc"
-    assert any(r[5] == "'=cmd|' /C calc'!A0" for r in rows[1:])
+    assert rows[0][0] == "Tidspunkt"  # the page's language (Danish); times are local
+    assert any(r[6] == "'=cmd|' /C calc'!A0" for r in rows[1:])
     assert all(len(r[0]) == 19 and r[0][2] == "-" and r[0][5] == "-" for r in rows[1:])  # dd-mm-yyyy hh:mm:ss
     status = admin.get(f"/users/audit/export/{job.id}").get_data(as_text=True)
     assert f"/users/audit/export/{job.id}/download" in status

@@ -1,0 +1,172 @@
+"""Attachments of support tickets: which files are allowed, and where they are kept.
+
+A file is allowed when its extension is on the list AND its content is of that type (magic
+bytes, or plain text without control characters), so a renamed program is refused. Files are
+stored under DATA_DIR/attachments/ with a name the server makes; the sender's name is kept only
+(sanitised) as the name of the download.
+"""
+import io
+import re
+import unicodedata
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_FILES = 3
+# what one request with MAX_FILES files and the form's text may weigh (see blueprints/support.py)
+REQUEST_LIMIT = MAX_FILES * MAX_BYTES + 1024 * 1024
+NAME_MAX = 120
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as the view received it: the sender's file name and a readable stream."""
+
+    filename: str
+    stream: object
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    name: str  # sanitised
+    mime_type: str
+    data: bytes
+
+
+def _is_pdf(data):
+    return b"%PDF-" in data[:1024]
+
+
+def _is_png(data):
+    return data.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def _is_jpeg(data):
+    return data.startswith(b"\xff\xd8\xff")
+
+
+_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+
+
+def _is_text(data):
+    """Text in UTF-8 or a Windows code page: no NUL or other control characters."""
+    return not _CONTROL.search(data)
+
+
+def _is_xlsx(data):
+    """An Office Open XML workbook: a zip with the content-types part and an xl/ folder.
+    Only the directory is read, so a zip bomb is never unpacked."""
+    if not data.startswith(b"PK\x03\x04"):
+        return False
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return False
+    return "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names)
+
+
+# extension -> (MIME type, content check)
+ALLOWED = {
+    "pdf": ("application/pdf", _is_pdf),
+    "png": ("image/png", _is_png),
+    "jpg": ("image/jpeg", _is_jpeg),
+    "jpeg": ("image/jpeg", _is_jpeg),
+    "txt": ("text/plain", _is_text),
+    "csv": ("text/csv", _is_text),
+    "xlsx": (XLSX, _is_xlsx),
+}
+ALLOWED_TEXT = "PDF, PNG, JPEG, TXT, CSV, XLSX"
+
+
+def sanitise_name(filename):
+    """The last part of the sender's file name without control or path characters, at most
+    NAME_MAX long with its extension kept."""
+    name = unicodedata.normalize("NFC", str(filename or ""))
+    name = re.split(r"[\\/]", name)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = re.sub(r'[<>:"|?*;]', "_", name)
+    name = " ".join(name.split()).lstrip(". ")
+    if len(name) > NAME_MAX:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:NAME_MAX - len(ext) - 1] + dot + ext) if dot and len(ext) <= 5 else name[:NAME_MAX]
+    return name
+
+
+def _extension(name):
+    stem, dot, ext = name.rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+def check_uploads(uploads):
+    """([CheckedFile], error message or None). Every problem is named in the one message."""
+    uploads = [u for u in uploads if (u.filename or "").strip()]
+    if len(uploads) > MAX_FILES:
+        return [], ngettext("Attach at most %(num)d file per message.", "Attach at most %(num)d files per message.",
+                            MAX_FILES)
+    checked, problems = [], []
+    for upload in uploads:
+        name = sanitise_name(upload.filename) or "file"
+        ext = _extension(name)
+        if ext not in ALLOWED:
+            problems.append(_("“%(name)s” is not a file type we accept (%(types)s).", name=name, types=ALLOWED_TEXT))
+            continue
+        data = upload.stream.read(MAX_BYTES + 1)
+        mime_type, is_that_type = ALLOWED[ext]
+        if len(data) > MAX_BYTES:
+            problems.append(_("“%(name)s” is larger than %(size)d MB.", name=name, size=MAX_BYTES // (1024 * 1024)))
+        elif not data:
+            problems.append(_("“%(name)s” is empty.", name=name))
+        elif not is_that_type(data):
+            problems.append(_("The content of “%(name)s” is not what its name says (.%(ext)s).", name=name, ext=ext))
+        else:
+            checked.append(CheckedFile(name, mime_type, data))
+    return checked, (" ".join(problems) or None)
+
+
+def folder():
+    return Path(current_app.config["DATA_DIR"]) / "attachments"
+
+
+def store(checked):
+    """Write the files; returns their keys (the server's names). The caller deletes them again
+    (`discard`) when the database write that records them fails."""
+    target = folder()
+    target.mkdir(parents=True, exist_ok=True)
+    keys = []
+    for item in checked:
+        key = uuid.uuid4().hex
+        (target / key).write_bytes(item.data)
+        keys.append(key)
+    return keys
+
+
+def discard(keys):
+    for key in keys:
+        path = path_of(key)
+        if path is not None:
+            path.unlink(missing_ok=True)
+
+
+def path_of(key):
+    """The stored file of `key`, or None for a key that is not one of ours or a file that is gone.
+    The demo data's files are written from the code on first use (the demo database is copied
+    around without them)."""
+    if not re.fullmatch(r"[0-9a-z-]{8,40}", key or ""):
+        return None
+    path = folder() / key
+    if not path.exists():
+        from .demo_support import demo_file
+
+        data = demo_file(key)
+        if data is None:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return path
