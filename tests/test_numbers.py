@@ -92,12 +92,12 @@ def test_numbers_are_read_as_one_a_range_or_a_list(app):
         _found, problems = numbers.parse_numbers("33123499-33123400")
         assert "laveste nummer først" in problems[0]  # Danish: the default language
         _found, problems = numbers.parse_numbers("33000000-33001000")  # 1,001 numbers
-        assert "at most 1000" in problems[0]
+        assert "højst rumme 1000" in problems[0]
         found, problems = numbers.parse_numbers("1234, 55 66 77 88, abc")
         assert found == ["+4555667788"] and "“1234”, “abc”" in problems[0]
-        assert numbers.parse_numbers("")[1] == ["Enter the numbers to port in."]
+        assert numbers.parse_numbers("")[1] == ["Skriv de numre, der skal flyttes hertil."]  # Danish: the default language
         many = "\n".join(f"33{n:06d}" for n in range(1001))
-        assert "Split them" in numbers.parse_numbers(many)[1][-1]
+        assert "Del dem op" in numbers.parse_numbers(many)[1][-1]
 
 
 def test_landline_numbers_cannot_be_ported_to_mobile(app):
@@ -108,7 +108,7 @@ def test_landline_numbers_cannot_be_ported_to_mobile(app):
         (problem,) = numbers.kind_problems("mobile", ["+4520123456", "+4533123456"])
         assert "33 12 34 56 er et fastnetnummer" in problem  # Danish: the default language
         (problem,) = numbers.kind_problems("landline", ["+4520123456"])
-        assert "mobile numbers cannot be ported to landline" in problem
+        assert "mobilnumre kan ikke flyttes til fastnet" in problem
         assert numbers.kind_problems("landline", ["+4533123456"]) == []
 
 

@@ -40,7 +40,7 @@ def test_a_company_applies_and_activates_on_a_phone(server_url, browser, artifac
     page.check("#terms")
     _submit(page)
     page.wait_for_url(re.compile(r"/apply/sent"))
-    expect(page.locator("main")).to_contain_text("e-Boks")
+    expect(page.locator("main")).to_contain_text("e-Boks", timeout=20_000)  # the job checks the register
     _check(page, artifacts, "2-sent")
 
     # the letter in the company's digital mailbox (demo: /dev/outbox)

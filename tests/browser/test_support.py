@@ -20,10 +20,21 @@ def _check(page, artifacts, name):
     page.set_viewport_size(PHONE)
 
 
+def _in_english(page, server_url):
+    """Choose English with the cogwheel's language switch (remembered for the user)."""
+    page.goto(f"{server_url}/")
+    with page.expect_navigation():
+        page.evaluate("""() => {
+            const button = document.querySelector('button[name=language][value=en]');
+            button.form.requestSubmit(button);
+        }""")
+
+
 def test_tickets_outages_and_the_staff_side(server_url, browser, signed_in_states, artifacts, tmp_path):
     context = new_context(browser, viewport=PHONE, has_touch=True, is_mobile=True, locale="en-GB",
                           storage_state=signed_in_states("admin"))
     page = context.new_page()
+    _in_english(page, server_url)  # another test may have left the admin's language on Danish
 
     # The front page: "Show more" unfolds in place and folds again, keeping the focus on the button.
     page.goto(f"{server_url}/")
