@@ -6,11 +6,11 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import jobs.context
-from blueprints import access, errors
+from blueprints import access, errors, input_limits
 from config import load_config
 from extensions import babel, csrf, limiter, login_manager
 from models import User, db
-from models.database import open_database
+from models.database import open_database, row_where
 from services.locale import select_locale
 from services.sessions import DatabaseSessionInterface
 
@@ -31,17 +31,25 @@ def create_app(overrides=None):
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    from services import metrics, request_log
+
+    request_log.init_app(app)  # first: the request id is there for every later hook and log line
+    metrics.init_app(app)
     app.session_interface = DatabaseSessionInterface()
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
     login_manager.user_loader(_load_user)
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["REDIS_URL"] or "memory://"
+    app.config["RATELIMIT_STORAGE_URI"] = app.config.get("RATELIMIT_STORAGE_URI") or app.config["REDIS_URL"] or "memory://"
     app.config.setdefault("RATELIMIT_ENABLED", True)
     limiter.init_app(app)
 
     _register_blueprints(app)
+    from services import static_files
+
+    static_files.init_app(app, app.extensions["pwa"]["version"])  # hashed, compressed, cached for a year
     errors.register(app)
+    input_limits.init_app(app)  # length caps on every query string and form (services/validation.py)
     _register_hooks(app)
     _register_template_helpers(app)
 
@@ -53,7 +61,7 @@ def create_app(overrides=None):
 
 
 def _load_user(user_id):
-    user = User.get_or_none(User.id == int(user_id))
+    user = row_where(User, User.id, int(user_id))  # fixed SQL: on every request
     return user if user is not None and user.is_active else None
 
 

@@ -14,7 +14,8 @@ ROLES = ("public", "signed_in", "member", "staff", "employee")
 
 
 def _mark(view, role, function=None):
-    assert role in ROLES, role
+    if role not in ROLES:  # a typo in a decorator fails at import, not at request time
+        raise ValueError(f"unknown role {role!r}")
     view.access_policy = Policy(role, function)
     return view
 
@@ -51,13 +52,29 @@ def policy_of(endpoint):
     return getattr(view, "access_policy", None)
 
 
-def _to_login():
-    target = url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
+def _htmx_page():
+    """The page an HTMX request came from (HX-Current-URL), as a local path, if it is this site's."""
+    from urllib.parse import urlsplit
+
+    from .auth import safe_next
+
+    parts = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if parts.scheme and f"{parts.scheme}://{parts.netloc}/" != request.host_url:
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def to_login():
+    """To the login page and back: an HTMX request (whose session expired) gets `HX-Redirect`
+    with next= the page the user was on, not the fragment it asked for."""
     if request.headers.get("HX-Request"):
         response = current_app.response_class(status=401)
-        response.headers["HX-Redirect"] = target
+        response.headers["HX-Redirect"] = url_for("auth.login", next=_htmx_page())
         return response
-    return redirect(target)
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
+
+
+_to_login = to_login
 
 
 def enforce():

@@ -4,9 +4,9 @@ import datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
-from flask_babel import format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, StringField
@@ -30,6 +30,15 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _reset_target_limit():
+    """Reset requests for one e-mail address, from all clients together (known or not: the same)."""
+    return current_app.config.get("RESET_TARGET_RATE_LIMIT", "10 per hour")
+
+
+def _reset_target():
+    return "reset-target:" + auth_service.normalise_email(request.form.get("email"))[:200]
+
+
 class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(_l("Enter your e-mail address.")), ValidEmail()])
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
@@ -47,15 +56,26 @@ class CodeForm(FlaskForm):
 
 def error_text(error):
     """The translated sentence for an auth_service.LoginError."""
-    if error.reason == "locked":
-        return _("Too many failed attempts. Your login is locked until %(time)s.",
-                 time=format_datetime(error.until, "short"))
+    if error.reason == "wait":
+        return wait_text(error.seconds)
     return {
         "invalid": _("The e-mail address or password is not right."),
         "too_soon": _("A code was just sent. Wait half a minute before asking for a new one."),
         "too_many": _("Too many codes have been sent. Try again in 15 minutes."),
         "no_channel": _("That way of receiving a code is not set up for your login."),
     }.get(error.reason, _("Login failed."))
+
+
+def wait_text(seconds):
+    return ngettext("Too many failed attempts from this device. Wait %(num)d second and try again.",
+                    "Too many failed attempts from this device. Wait %(num)d seconds and try again.", seconds)
+
+
+def too_many(response, error):
+    """429 with Retry-After for a client that has to wait (auth_service.LoginError "wait")."""
+    response.status_code = 429
+    response.headers["Retry-After"] = str(error.seconds)
+    return response
 
 
 def safe_next(target):
@@ -84,11 +104,14 @@ def _pending_user():
     return pending, user
 
 
-def _start_pending(user, method, next_url=None):
+def _start_pending(user, method, next_url=None, target=None):
+    """`target` is what wrong codes slow down from this client: the login, or for the mobile-number
+    login the number as typed (known or not: the same either way)."""
     session.clear()
     rotate_session(session)  # new id after the password
     session["pending"] = {"user_id": user.id if user else 0, "method": method, "attempts": 0,
-                          "at": utcnow().isoformat(), "next": safe_next(next_url)}
+                          "at": utcnow().isoformat(), "next": safe_next(next_url),
+                          "target": target or f"user:{user.id if user else 0}"}
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -98,18 +121,21 @@ def login():
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = LoginForm(next=request.args.get("next", ""))
+    waiting = None
     if form.validate_on_submit():
         try:
             user = auth_service.check_password(form.email.data, form.password.data)
         except auth_service.LoginError as error:
             form.password.errors.append(error_text(error))
+            waiting = error if error.reason == "wait" else None
         else:
             methods = auth_service.second_factor_methods(user)
             _start_pending(user, methods[0] if methods else "", form.next.data)
             if methods and methods[0] != "totp":
                 return _send_code(user, methods[0])
             return redirect(url_for("auth.verify"))
-    return render("auth/login.html", form=form, logged_out=request.args.get("logged_out"))
+    response = render("auth/login.html", form=form, logged_out=request.args.get("logged_out"))
+    return too_many(response, waiting) if waiting else response
 
 
 @bp.route("/login/mobile", methods=["GET", "POST"])
@@ -120,7 +146,7 @@ def mobile():
     form = MobileForm()
     if form.validate_on_submit():
         user = auth_service.find_employee_by_mobile(form.mobile.data)
-        _start_pending(user, "sms", url_for("me.index"))
+        _start_pending(user, "sms", url_for("me.index"), target=f"mobile:{form.mobile.data}")
         if user is None:
             audit.record("auth.failure", step="mobile")
             return redirect(url_for("auth.verify"))  # same answer as for a known number
@@ -169,13 +195,13 @@ def verify():
     form = CodeForm(method=pending["method"])
     if form.validate_on_submit():
         method = form.method.data if form.method.data in methods else pending["method"]
-        ok = False
+        target = pending.get("target") or f"user:{pending['user_id']}"
         try:
-            ok = user is not None and auth_service.verify_second_factor(user, method, form.code.data)
-        except auth_service.LoginError as error:
-            session.pop("pending", None)
-            flash(error_text(error), "error")
-            return redirect(url_for("auth.login"))
+            ok = auth_service.verify_second_factor(user, method, form.code.data, target=target)
+        except auth_service.LoginError as error:  # this client has to wait: the pending login stays
+            form.code.errors.append(error_text(error))
+            return too_many(render("auth/verify.html", form=form, method=pending["method"], methods=methods,
+                                   user=user), error)
         if ok:
             return _finish_login(user, method, pending.get("next"))
         attempts = pending["attempts"] + 1
@@ -281,6 +307,7 @@ def _reset_failed(text):
 @bp.route("/login/forgot", methods=["GET", "POST"])
 @public
 @limiter.limit(_login_limit, methods=["POST"])
+@limiter.limit(_reset_target_limit, key_func=_reset_target, methods=["POST"])
 def forgot():
     """Step 1: the e-mail address. The answer is the same whether or not it has a login."""
     if current_user.is_authenticated:
@@ -290,7 +317,8 @@ def forgot():
         user_id = password_reset.request_reset(form.email.data)
         session.pop("pending", None)
         rotate_session(session)
-        session["reset"] = {"user_id": user_id, "stage": "code", "attempts": 0, "at": utcnow().isoformat()}
+        session["reset"] = {"user_id": user_id, "stage": "code", "attempts": 0, "at": utcnow().isoformat(),
+                            "target": auth_service.normalise_email(form.email.data)}
         return redirect(url_for("auth.forgot_code"))
     return render("auth/forgot.html", status=422 if form.errors else 200, form=form)
 
@@ -304,14 +332,22 @@ def forgot_code():
     if state is None:
         return _reset_expired()
     form = ResetCodeForm()
+    target = f"reset:{state.get('target') or state['user_id']}"
     if form.validate_on_submit():
+        try:
+            auth_service.throttle_check("reset-code", target)
+        except auth_service.LoginError as error:
+            form.code.errors.append(error_text(error))
+            return too_many(render("auth/forgot_code.html", form=form), error)
         if password_reset.check_code(state["user_id"], form.code.data) and user is not None:
+            auth_service.throttle_clear("reset-code", target)
             rotate_session(session)
             session["reset"] = {**state, "stage": "factor", "attempts": 0}
             methods = password_reset.factor_methods(user)
             if "totp" not in methods:
                 return _reset_send_sms(user)
             return redirect(url_for("auth.forgot_verify"))
+        auth_service.throttle_failure("reset-code", target)
         attempts = state["attempts"] + 1
         if attempts >= current_app.config["MAX_CODE_ATTEMPTS"]:
             return _reset_failed(_("Too many wrong codes. Start again."))
@@ -362,8 +398,9 @@ def forgot_verify():
         method = form.method.data if form.method.data in methods else method
         try:
             ok = password_reset.verify_factor(user, method, form.code.data)
-        except auth_service.LoginError as error:
-            return _reset_failed(error_text(error))
+        except auth_service.LoginError as error:  # this client has to wait: the reset stays
+            form.code.errors.append(error_text(error))
+            return too_many(render("auth/forgot_verify.html", form=form, method=method, methods=methods), error)
         if ok:
             rotate_session(session)
             session["reset"] = {**state, "stage": "password", "method": method}

@@ -1,13 +1,39 @@
-"""Translated error pages; HTMX requests get a short fragment instead of a page."""
-from flask import render_template, request
+"""Translated error pages; HTMX requests get a short fragment instead of a page.
+
+Every error answer varies on HX-Request (the page and the fragment share a URL). The fragment is
+one `.notice-error` paragraph: static/js/app.js shows its text in the request's target, or in the
+toast region, because htmx itself swaps no error answer.
+"""
+from flask import make_response, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+
+from . import access
+
+
+def is_htmx():
+    return request.headers.get("HX-Request") == "true"
 
 
 def _page(status, title, text):
-    if request.headers.get("HX-Request") == "true":
-        return f'<p class="notice notice-error" role="alert">{text}</p>', status
-    return render_template("errors/error.html", status=status, title=title, text=text), status
+    if is_htmx():
+        body = f'<p class="notice notice-error" role="alert" data-status="{status}">{escape(text)}</p>'
+    else:
+        body = render_template("errors/error.html", status=status, title=title, text=text)
+    response = make_response(body, status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def _signed_out_of_a_page():
+    """A request to a signed-in page whose session has expired (its CSRF token went with it)."""
+    if current_user.is_authenticated or request.endpoint is None:
+        return False
+    policy = access.policy_of(request.endpoint)
+    return policy is not None and policy.role != "public"
 
 
 def register(app):
@@ -27,13 +53,38 @@ def register(app):
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error):
+        if _signed_out_of_a_page():
+            return access.to_login()  # the session expired: log in again and come back
+        if is_htmx():
+            return _page(400, _("The form has expired"), _("The form has expired. Reload the page and try again."))
         return _page(400, _("The form has expired"), _(
             "The page was open for too long or came from elsewhere. Go back, reload and try again."))
 
     @app.errorhandler(429)
     def too_many(error):
+        from services.exports import TooManyJobs
+
+        if isinstance(error, TooManyJobs):  # the export limit says what to wait for
+            return _page(429, _("Too many exports"), error.description)
         return _page(429, _("Too many attempts"), _("Too many attempts in a short time. Wait a minute and try again."))
 
     @app.errorhandler(500)
     def server_error(error):
         return _page(500, _("Something went wrong"), _("We could not complete the request. Try again in a moment."))
+
+    @app.errorhandler(HTTPException)
+    def other_error(error):
+        """Any other 4xx/5xx (400 unreadable request, 413, 415, …) as a translated page or fragment."""
+        if error.code is None or error.code < 400:
+            return error
+        if error.code >= 500:
+            return _page(error.code, _("Something went wrong"), _("We could not complete the request. Try again in a moment."))
+        return _page(error.code, _("The request could not be completed"), _("Reload the page and try again."))
+
+    @app.after_request
+    def vary_on_errors(response):
+        # error answers made elsewhere (a blueprint's own 413 handler, an abort with a response)
+        if response.status_code >= 400:
+            response.vary.add("HX-Request")
+        return response
+

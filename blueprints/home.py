@@ -3,7 +3,7 @@ from flask import Blueprint, g, redirect, request, url_for
 from flask_login import current_user
 
 from services import frontpage
-from services.search import search as run_search
+from services import search as searching
 from services.shell import switch_company as switch
 
 from .access import member, public
@@ -31,10 +31,18 @@ def index():
 @bp.route("/search")
 @member()
 def search():
-    query = request.args.get("q", "")
-    subscriptions, accounts = run_search(g.scope, query)
-    return render("home/search.html", "results", query=query, subscriptions=subscriptions,
-                  accounts=accounts)
+    """The full result page; `kind` and `page` page through one kind of result."""
+    args = request.args
+    results = searching.result_page(g.scope, args.get("q", ""), args.get("kind", ""), args.get("page", 1))
+    return render("home/search.html", "results", results=results)
+
+
+@bp.route("/search/suggestions")
+@member()
+def search_suggestions():
+    """The top bar's list under the search field (a listbox the search field controls)."""
+    return render("home/search_suggestions.html", "suggestions",
+                  found=searching.suggestions(g.scope, request.args.get("q", "")))
 
 
 @bp.route("/company", methods=["POST"])

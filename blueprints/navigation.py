@@ -22,6 +22,7 @@ STAFF_MENU = (
     ("staff.invoices", _l("Invoices and credit notes"), None),
     ("staff.outages", _l("Outages"), None),
     ("staff.tickets", _l("Support tickets"), None),
+    ("staff.fraud_reviews", _l("Port-outs held for review"), None),
 )
 EMPLOYEE_MENU = (("me.index", _l("My subscription"), None),)
 

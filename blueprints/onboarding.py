@@ -1,5 +1,9 @@
 """Getting access: the application by CVR number (/apply), recovery when the admin has left,
-and activation of the login from the letter (/activate: code, password, second factor).
+and activation of the login from the letter (/activate: code, the applicant's details, password,
+second factor).
+
+/apply answers the same for every CVR number; the letter goes to the company's digital mailbox,
+and whoever uses its code confirms or replaces the e-mail and mobile the application gave.
 
 The activation rides on the (rotated) session: `session["activation"]` holds the
 user id, when the code was accepted and the second-factor choice, so every step
@@ -7,7 +11,7 @@ survives a reload and the whole activation expires after 30 minutes.
 """
 import datetime
 
-from flask import Blueprint, current_app, flash, redirect, request, session, url_for
+from flask import Blueprint, current_app, flash, g, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -29,7 +33,7 @@ from services import two_factor as two_factor_service
 from services.sessions import rotate_session
 
 from .access import public
-from .auth import error_text, sign_in, wrong_code_text
+from .auth import error_text, sign_in, too_many, wait_text, wrong_code_text
 from .forms import DanishMobile, MaxLength, ValidCvr, ValidEmail, password_error_text
 from .rendering import render
 
@@ -44,6 +48,15 @@ def _apply_limit():
 
 def _activate_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _apply_target_limit():
+    """Applications for one CVR number from all clients together (customer or not: the same)."""
+    return current_app.config.get("APPLY_TARGET_RATE_LIMIT", "20 per day")
+
+
+def _apply_target():
+    return "apply-cvr:" + "".join(ch for ch in request.form.get("cvr", "") if ch.isdigit())[:8]
 
 
 class ApplicationForm(FlaskForm):
@@ -78,6 +91,14 @@ class ActivationForm(FlaskForm):
         DataRequired(_l("Enter the activation code from the letter.")), MaxLength(40)])
 
 
+class DetailsForm(FlaskForm):
+    name = StringField(_l("Your full name"), validators=[DataRequired(_l("Enter your name.")), MaxLength(120)])
+    email = EmailField(_l("Your e-mail"), validators=[
+        DataRequired(_l("Enter your e-mail address.")), MaxLength(200), ValidEmail()])
+    mobile = TelField(_l("Your mobile number"), validators=[
+        DataRequired(_l("Enter your mobile number.")), DanishMobile()])
+
+
 class PasswordForm(FlaskForm):
     password = PasswordField(_l("New password"), validators=[DataRequired(_l("Choose a password."))])
     repeat = PasswordField(_l("Repeat the password"), validators=[
@@ -101,6 +122,7 @@ def _submit(form, kind):
 @bp.route("/apply", methods=["GET", "POST"])
 @public
 @limiter.limit(_apply_limit, methods=["POST"])
+@limiter.limit(_apply_target_limit, key_func=_apply_target, methods=["POST"])
 def apply():
     form = ApplicationForm()
     if form.validate_on_submit():
@@ -148,6 +170,8 @@ def _activation():
 
 
 def _next_step(user):
+    if applications.needs_details(user):
+        return url_for("onboarding.details")
     return url_for("onboarding.two_factor" if user.password_hash else "onboarding.password")
 
 
@@ -155,8 +179,6 @@ def _activation_error(reason):
     return {
         "invalid": _("The username or the activation code is not right."),
         "expired": _("The activation code has expired. Apply again to get a new letter."),
-        "too_many": _("The activation code was entered wrongly too many times and no longer works. "
-                      "Apply again to get a new letter."),
     }.get(reason, _("The activation failed."))
 
 
@@ -174,6 +196,9 @@ def activate():
         try:
             user = activation.check_activation(form.username.data, form.code.data)
         except activation.ActivationError as error:
+            if error.reason == "wait":
+                form.code.errors.append(wait_text(error.seconds))
+                return too_many(render("onboarding/activate.html", form=form, step=1), error)
             form.code.errors.append(_activation_error(error.reason))
         else:
             session.clear()
@@ -181,6 +206,30 @@ def activate():
             session["activation"] = {"user_id": user.id, "at": utcnow().isoformat()}
             return redirect(_next_step(user))
     return render("onboarding/activate.html", form=form, step=1)
+
+
+@bp.route("/activate/details", methods=["GET", "POST"])
+@public
+@limiter.limit(_activate_limit, methods=["POST"])
+def details():
+    """Step 1b (a login from an access application): confirm or replace the name, e-mail and mobile
+    the application gave. Until then they are not used for anything."""
+    state, user = _activation()
+    if user is None:
+        return redirect(url_for("onboarding.activate"))
+    if not applications.needs_details(user):
+        return redirect(_next_step(user))
+    application = applications.application_of(user)
+    form = DetailsForm(data={"name": application.admin_name, "email": application.email,
+                             "mobile": application.mobile} if application and request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            applications.confirm_details(user, form.name.data, form.email.data, form.mobile.data)
+        except applications.DetailsError:
+            form.email.errors.append(_("This e-mail address cannot be used for a new login. Use another one."))
+        else:
+            return redirect(_next_step(user))
+    return render("onboarding/details.html", status=422 if form.errors else 200, form=form, user=user, step=1)
 
 
 @bp.route("/activate/password", methods=["GET", "POST"])
@@ -191,6 +240,8 @@ def password():
     state, user = _activation()
     if user is None:
         return redirect(url_for("onboarding.activate"))
+    if applications.needs_details(user):
+        return redirect(url_for("onboarding.details"))
     if user.password_hash:
         return redirect(url_for("onboarding.two_factor"))
     form = PasswordForm()
@@ -210,8 +261,8 @@ def two_factor():
     state, user = _activation()
     if user is None:
         return redirect(url_for("onboarding.activate"))
-    if not user.password_hash:
-        return redirect(url_for("onboarding.password"))
+    if applications.needs_details(user) or not user.password_hash:
+        return redirect(_next_step(user))
     form = EnrolCodeForm()
     action = request.form.get("action") if request.method == "POST" else None
     if action == "choose":
@@ -230,8 +281,10 @@ def two_factor():
         device = two_factor_service.device_of(user, state["device_id"], confirmed=False)
         qr = two_factor_service.qr_svg_data_uri(user, device) if device else None
     methods = [m for m in auth_service.second_factor_methods(user) if m != "totp"]
-    return render("onboarding/two_factor.html", form=form, user=user, method=state.get("method"),
-                  device=device, qr=qr, methods=methods, step=3)
+    response = render("onboarding/two_factor.html", form=form, user=user, method=state.get("method"),
+                      device=device, qr=qr, methods=methods, step=3)
+    waiting = g.get("activation_wait")
+    return too_many(response, waiting) if waiting else response
 
 
 def _choose_method(state, user, method):
@@ -259,10 +312,10 @@ def _confirm(state, user, form):
             ok = device is not None and two_factor_service.confirm_enrolment(user, device, code)
         else:
             ok = auth_service.verify_second_factor(user, method, code, purpose="enrol")
-    except auth_service.LoginError as error:
-        session.pop("activation", None)
-        flash(error_text(error), "error")
-        return redirect(url_for("onboarding.activate"))
+    except auth_service.LoginError as error:  # this client has to wait: the activation stays
+        form.code.errors.append(error_text(error))
+        g.activation_wait = error
+        return None
     if ok:
         return _finish(user, method)
     attempts = state.get("attempts", 0) + 1

@@ -13,6 +13,7 @@ from flask_babel import force_locale
 from flask_login import current_user
 
 from services.locale import regional
+from services.static_files import static_url
 
 from .access import public, signed_in
 from .rendering import render
@@ -34,16 +35,25 @@ def build_version(*folders):
 
 
 def static_files(app):
-    """The URLs of every static file, for the worker to cache when it installs."""
+    """The URLs of every static file as pages ask for them (the hashed names of
+    services/static_files.py), for the worker to cache when it installs."""
     folder = Path(app.static_folder)
-    return [f"{app.static_url_path}/{p.relative_to(folder).as_posix()}"
+    return [static_url(app, p.relative_to(folder).as_posix())
             for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")]
 
 
 @bp.record_once
 def _compute_version(state):
     app = state.app
-    app.extensions["pwa"] = {"version": build_version(app.static_folder, TEMPLATES), "files": static_files(app)}
+    app.extensions["pwa"] = {"version": build_version(app.static_folder, TEMPLATES)}
+
+
+def _cached_static_files(app):
+    """Listed at the first request, once the hashed names are known."""
+    pwa = app.extensions["pwa"]
+    if "files" not in pwa:
+        pwa["files"] = static_files(app)
+    return pwa["files"]
 
 
 @bp.route("/sw.js")
@@ -52,7 +62,7 @@ def service_worker():
     """Served from the root, so its scope is the whole site; browsers look for a new one on
     every navigation, so it must not be cached (the app sends no-store for all but /static)."""
     pwa = current_app.extensions["pwa"]
-    body = render_template("pwa/sw.js", version=pwa["version"], static_files=pwa["files"],
+    body = render_template("pwa/sw.js", version=pwa["version"], static_files=_cached_static_files(current_app),
                            static_prefix=current_app.static_url_path + "/", offline_url=url_for("pwa.offline"),
                            languages=list(current_app.config["LANGUAGES"]))
     response = make_response(body)

@@ -1,4 +1,9 @@
-"""Own settings: language (the cogwheel), profile, password, two-factor devices, sessions."""
+"""Own settings: language (the cogwheel), profile, password, two-factor devices, sessions.
+
+What a stolen session must not change needs a re-authentication (blueprints/step_up.py): adding or
+removing an authenticator asks for a fresh one; a new e-mail or mobile is confirmed with a code of
+the second factor sent to the details in force; a new password with the current one (limited per
+user, as re-authentication is)."""
 import datetime
 
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
@@ -18,9 +23,10 @@ from services.locale import COOKIE
 from services.sessions import current_token_hash
 
 from .access import public, signed_in
-from .auth import error_text, safe_next
+from .auth import error_text, mark_second_factor, safe_next
 from .forms import DanishMobile, MaxLength, ValidEmail, password_error_text
 from .rendering import render
+from .step_up import mark_reauthenticated, require_fresh, too_many_text
 
 CONFIRM_TTL = datetime.timedelta(minutes=10)
 
@@ -75,10 +81,9 @@ def update_profile():
     """Name changes at once; a new e-mail or mobile must be confirmed with the second factor."""
     form = ProfileForm()
     if not form.validate_on_submit():
-        return _settings_page(400, profile_form=form)
-    if form.email.data != current_user.email and profile.email_taken(form.email.data, current_user):
-        form.email.errors.append(_("Another login uses that e-mail address."))
-        return _settings_page(400, profile_form=form)
+        return _settings_page(422, profile_form=form)
+    # An address another login uses is not refused here: the answer must not tell who has a
+    # login. profile.change_contact leaves it out after the confirmation and tells its owner.
     if form.name.data.strip() != current_user.name:
         profile.change_name(current_user, form.name.data.strip())
     if (form.email.data, form.mobile.data) == (current_user.email, current_user.mobile):
@@ -90,7 +95,7 @@ def update_profile():
 
 
 def _settings_page(status=200, **forms):
-    """The settings page; a form with errors replaces its blank twin (status 400)."""
+    """The settings page; a form with errors replaces its blank twin (status 422)."""
     devices = TotpDevice.select().where(TotpDevice.user == current_user.id, TotpDevice.confirmed == True)  # noqa: E712
     sessions = (WebSession.select().where(WebSession.user == current_user.id)
                 .order_by(WebSession.last_seen_at.desc()))
@@ -123,12 +128,13 @@ def confirm_contact():
             return redirect(url_for("settings.index"))
         if ok:
             session.pop("pending_contact", None)
+            mark_second_factor()  # the code was a re-authentication too
             profile.change_contact(current_user, pending["email"], pending["mobile"])
             flash(_("Your contact details are changed. We sent a notice to your previous e-mail address or mobile number."), "success")
             return redirect(url_for("settings.index"))
         form.code.errors.append(_("The code is not right."))
-    return render("settings/confirm.html", form=form, pending=pending, methods=methods,
-                  method=form.method.data)
+    return render("settings/confirm.html", status=422 if form.errors else 200, form=form, pending=pending,
+                  methods=methods, method=form.method.data)
 
 
 @bp.route("/password", methods=["POST"])
@@ -139,11 +145,15 @@ def change_password():
         problem = profile.change_password(current_user, form.current.data, form.new.data,
                                           current_token_hash(session))
         if problem is None:
+            mark_reauthenticated()
             flash(_("Your password is changed, and your other sessions are logged out."), "success")
             return redirect(url_for("settings.index"))
+        if problem == "too_many_attempts":
+            form.current.errors.append(too_many_text())
+            return _settings_page(429, password_form=form)
         field = form.current if problem == "wrong_current" else form.new
         field.errors.append(password_error_text(problem))
-    return _settings_page(400, password_form=form)
+    return _settings_page(422, password_form=form)
 
 
 @bp.route("/sessions/end-others", methods=["POST"])
@@ -175,9 +185,12 @@ def language():
 @bp.route("/authenticator", methods=["POST"])
 @signed_in
 def add_authenticator():
+    stale = require_fresh(url_for("settings.index", _anchor="twofa-title"))
+    if stale is not None:
+        return stale
     form = DeviceForm()
     if not form.validate_on_submit():
-        flash(" ".join(form.name.errors) or _("Give the device a name."), "error")
+        flash(" ".join(str(error) for error in form.name.errors) or _("Give the device a name."), "error")
         return redirect(url_for("settings.index"))
     device = two_factor.start_enrolment(current_user, form.name.data.strip())
     return redirect(url_for("settings.confirm_authenticator", device_id=device.id))
@@ -187,13 +200,17 @@ def add_authenticator():
 @signed_in
 def confirm_authenticator(device_id):
     device = two_factor.own_device(current_user, device_id, confirmed=False)
+    stale = require_fresh(url_for("settings.confirm_authenticator", device_id=device.id),
+                          url_for("settings.index"))
+    if stale is not None:
+        return stale
     form = ConfirmForm()
     if form.validate_on_submit():
         if two_factor.confirm_enrolment(current_user, device, form.code.data):
             flash(_("The authenticator app is ready. Use it the next time you log in."), "success")
             return redirect(url_for("settings.index"))
         form.code.errors.append(_("The code is not right. Check the time on your phone and try again."))
-    return render("settings/authenticator.html", device=device, form=form,
+    return render("settings/authenticator.html", status=422 if form.errors else 200, device=device, form=form,
                   qr=two_factor.qr_svg_data_uri(current_user, device))
 
 
@@ -201,6 +218,9 @@ def confirm_authenticator(device_id):
 @signed_in
 def remove_authenticator(device_id):
     device = two_factor.own_device(current_user, device_id)
+    stale = require_fresh(url_for("settings.index", _anchor="twofa-title"))
+    if stale is not None:
+        return stale
     if two_factor.remove_device(current_user, device):
         flash(_("The authenticator app was removed."), "success")
     else:

@@ -209,6 +209,7 @@ def application(application_id):
             flash(_decision_error(error.reason), "error")
     company, _customer = staff_access.find_company(item.cvr)
     return render("staff/application.html", application=item, form=form, company=company,
+                  status=422 if form.errors else 200,
                   logins=staff_access.company_logins(company) if company else [],
                   history=staff_access.history(item))
 
@@ -312,3 +313,38 @@ def _invoice_page(invoice_id, block, status=200, **extra):
     return render("staff/invoice.html", block, status=status, errors=extra.pop("errors", {}),
                   line_title=invoice_text.line_title, line_details=invoice_text.line_details, **data, **extra)
 
+
+
+# -- fraud guard: port-outs held for review after a SIM change (services/fraud.py) --------------
+
+@bp.route("/fraud")
+@staff
+def fraud_reviews():
+    """Port-outs within a week of a SIM change, waiting for staff to approve or reject them."""
+    return _fraud_page()
+
+
+def _fraud_page(status=200, error=None):
+    from services import fraud
+
+    held = fraud.held_for_review()
+    return render("staff/fraud.html", status=status, held=held, error=error,
+                  sim_changes={o.id: fraud.recent_sim_changes(o.subscription_id) for o in held})
+
+
+@bp.route("/fraud/<int:order_id>", methods=["POST"])
+@staff
+def fraud_decide(order_id):
+    """Approve (the port-out goes on) or reject (the order fails); audited by the service."""
+    from services import fraud
+
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):
+        return _fraud_page(422, _("Choose approve or reject."))
+    try:
+        fraud.decide(current_user, order_id, decision == "approve")
+    except ServiceError as error:
+        return _fraud_page(422, error.message)
+    flash(_("The port-out is approved and goes on.") if decision == "approve"
+          else _("The port-out is rejected; the order has failed."), "success")
+    return navigate(url_for("staff.fraud_reviews"))

@@ -24,6 +24,7 @@ from services.rights import FUNCTION_LABELS
 
 from .access import member
 from .rendering import navigate, render, wants_fragment
+from .step_up import fresh_required
 from .wizard_draft import WizardDraft
 
 bp = Blueprint("users", __name__, url_prefix="/users")
@@ -107,6 +108,8 @@ def new():
 
 @bp.route("/new", methods=["POST"])
 @member("users")
+@fresh_required(back=lambda: drafts.url("summary"), when=lambda: request.args.get("step") == "summary"
+                and request.form.get("nav", "next") not in ("back", "cancel"))
 def new_post():
     """One step's form. `nav`: next, back, filter, preset:<name>, create or cancel."""
     steps = _steps()
@@ -135,7 +138,7 @@ def new_post():
     errors = _check(step, draft)
     if errors:
         drafts.save(draft)
-        return _show(step, draft, errors=errors)
+        return _show(step, draft, errors=errors, status=422)
     if step not in draft["done"]:
         draft["done"].append(step)
     drafts.save(draft)
@@ -192,7 +195,7 @@ def _create(draft, steps):
             g.scope, draft["name"], draft["email"], draft["mobile"], draft["company_ids"],
             draft["full_access"], draft["account_ids"], draft["functions"], draft["is_admin"])
     except ServiceError as error:
-        return _show("summary", draft, errors={"form": error.message, error.field or "form": error.message})
+        return _show("summary", draft, errors={"form": error.message, error.field or "form": error.message}, status=422)
     drafts.clear()
     if sent:
         flash(_("The user %(name)s was created. An e-mail with activation instructions was sent to %(email)s.",
@@ -234,6 +237,8 @@ def account_options(user_id):
     membership = next((m for m in memberships if str(m.id) == request.args.get("membership_id")), None)
     if membership is None:
         abort(404)
+    if not wants_fragment():  # opened as a page (not by the live filter): the user's page has the list
+        return redirect(url_for("users.detail", user_id=user_id))
     chosen, matches, more = svc.account_choices(g.scope, [membership.company_id], request.args.get("q", ""),
                                                 request.args.getlist("account_ids"))
     return render("users/detail.html", "account_list", chosen_accounts=chosen,
@@ -242,6 +247,8 @@ def account_options(user_id):
 
 @bp.route("/<int:user_id>/rights", methods=["POST"])
 @member("users")
+@fresh_required(back=lambda user_id: url_for("users.detail", user_id=user_id),
+                when=lambda: request.form.get("nav") != "filter", first=lambda user_id: svc.get_user(g.scope, user_id))
 def rights(user_id):
     """Save one membership's rights; `nav=filter` (Enter in the account search) only filters."""
     form = request.form
@@ -257,7 +264,7 @@ def rights(user_id):
         user = svc.update_rights(g.scope, user_id, membership_id, values["full_access"],
                                  form.getlist("account_ids"), values["functions"], values["is_admin"])
     except ServiceError as error:
-        return _detail_page(user_id, errors={key: error.message}, submitted={key: values}, status=422)
+        return _detail_page(user_id, errors={key: error.errors}, submitted={key: values}, status=422)
     flash(_("The rights of %(name)s were saved. They apply from the user's next page view.",
             name=user.name), "success")
     return redirect(url_for("users.detail", user_id=user_id))

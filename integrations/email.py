@@ -18,7 +18,9 @@ class SmtpEmail:
         mail.set_content(message.body)
         if message.attachment:
             maintype, _, subtype = (message.attachment_type or "application/octet-stream").partition("/")
-            mail.add_attachment(attachment_path(message).read_bytes(), maintype=maintype, subtype=subtype,
+            from services.documents import read_cached  # a PDF made on another machine comes from the database
+
+            mail.add_attachment(read_cached(attachment_path(message)), maintype=maintype, subtype=subtype,
                                 filename=message.attachment_name)
         with smtplib.SMTP(host, current_app.config["SMTP_PORT"], timeout=10) as smtp:
             smtp.send_message(mail)

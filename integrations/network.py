@@ -50,7 +50,7 @@ class LocalNetwork:
         return dict(answer)
 
     def _answer(self, kind, values, failure_rate):
-        if failure_rate and random.random() < failure_rate:  # noqa: S311 - a simulation, not security
+        if failure_rate and random.random() < failure_rate:  # nosec B311  # a simulation, not security
             return NetworkRejected(self._likely_reason(kind))
         if values.get("iccid") and not luhn.is_valid(values["iccid"]):
             return NetworkRejected("sim_not_activated")

@@ -4,10 +4,20 @@ With REDIS_URL set, jobs go to RQ (the Procfile's worker runs them). Without
 it they run in-process: on a small thread pool, or in the calling thread's
 place when JOBS_INLINE is set (tests). Job functions take ids and plain
 values, never model objects, and open their own database connection.
+
+A tracked job's JobRecord is kept true by the job and by the queue (jobs/state.py): the job
+writes running/finished/failed and a heartbeat while it runs; RQ's failure and stop callbacks
+(jobs/callbacks.py) write a failure the job could not (a timeout, a killed work horse); and
+`state.reconcile` — on every poll of a job's page and in the maintenance job — ends a job whose
+worker is gone, so no page shows "running" for ever. Jobs declared `retry=N` may run more than
+once (they are idempotent): RQ retries them, and the reconciliation starts them again.
 """
 import functools
+import json
 import logging
+import os
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -20,37 +30,117 @@ _current = threading.local()  # the JobRecord id of the job running on this thre
 _pool = None
 _pool_lock = threading.Lock()
 
+DEFAULT_TIMEOUT = 600  # seconds a job may run before RQ stops it
+RETRY_INTERVALS = (10, 30, 120)  # seconds before RQ's 1st, 2nd and 3rd retry
+HEARTBEAT_SECONDS = 10.0  # a running job writes JobRecord.heartbeat_at this often
+STALE_BEATS = 4  # missing heartbeats before a running job counts as stopped
 
-def job(fn):
+
+def job(fn=None, *, retry=0, timeout=DEFAULT_TIMEOUT, per_user=None):
     """Run `fn` inside the app context with its own connection and keep its JobRecord current.
-    `public_base`: the address it was enqueued from, for links in the messages it writes."""
+    `public_base`: the address it was enqueued from, for links in the messages it writes.
+
+    `retry`: how often a failed or stopped run is tried again (only for jobs that may safely run
+    twice); `timeout`: seconds before it is stopped; `per_user`: at most this many of the jobs
+    so marked may be queued or running for one user at a time (exports)."""
+    if fn is None:
+        return functools.partial(job, retry=retry, timeout=timeout, per_user=per_user)
+
     @functools.wraps(fn)
     def wrapper(*args, job_id=None, public_base=None, **kwargs):
         from services.messages import link_base  # services import this module
 
         app = context.get_app()
         with app.app_context(), db.connection_context(), link_base(public_base):
-            if job_id:
-                JobRecord.update(status="running").where(JobRecord.id == job_id).execute()
+            beat = _start(job_id)
             _current.job_id = job_id
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:
                 log.exception("job %s failed", fn.__name__)
                 if job_id:
-                    (JobRecord.update(status="failed", message=type(exc).__name__,
-                                      finished_at=utcnow())
-                     .where(JobRecord.id == job_id).execute())
+                    from . import state
+
+                    state.record_failure(job_id, exc, retrying=_rq_will_retry(), rq_id=_rq_id())
                 raise
             finally:
                 _current.job_id = None
+                if beat is not None:
+                    beat.set()
             if job_id:
-                (JobRecord.update(status="finished", progress=100, finished_at=utcnow(),
+                (JobRecord.update(status="finished", progress=100, finished_at=utcnow(), reason="",
                                   result=str(result or ""))
                  .where(JobRecord.id == job_id).execute())
             return result
     wrapper.is_job = True
+    wrapper.max_retries = int(retry)
+    wrapper.job_timeout = int(timeout)
+    wrapper.per_user = per_user
     return wrapper
+
+
+def _start(job_id):
+    """Mark the record running (one more attempt) and start its heartbeat; returns the stop event."""
+    if not job_id:
+        return None
+    now = utcnow()
+    (JobRecord.update(status="running", started_at=now, heartbeat_at=now, reason="",
+                      attempts=JobRecord.attempts + 1)
+     .where(JobRecord.id == job_id).execute())
+    stop = threading.Event()
+    threading.Thread(target=_heartbeat, args=(context.get_app(), job_id, stop), daemon=True,
+                     name=f"heartbeat-{job_id[:8]}").start()
+    return stop
+
+
+def _heartbeat(app, job_id, stop):
+    """While the job runs: its heartbeat every few seconds, on a connection of its own."""
+    interval = heartbeat_seconds(app)
+    while not stop.wait(interval):
+        try:
+            with app.app_context(), db.connection_context():
+                (JobRecord.update(heartbeat_at=utcnow())
+                 .where(JobRecord.id == job_id, JobRecord.status == "running").execute())
+        except Exception:  # a busy database: the next beat tries again
+            log.debug("heartbeat of job %s skipped", job_id, exc_info=True)
+
+
+def heartbeat_seconds(app):
+    return float(app.config.get("JOB_HEARTBEAT_SECONDS") or os.environ.get("JOB_HEARTBEAT_SECONDS")
+                 or HEARTBEAT_SECONDS)
+
+
+def item_delay(app):
+    """Seconds a job waits per item: a test-only knob (testing mode) that makes a job slow enough
+    to kill in the middle; always 0 elsewhere."""
+    if app.config.get("ENV_MODE") != "testing":
+        return 0.0
+    return float(app.config.get("JOB_ITEM_DELAY_SECONDS") or os.environ.get("JOB_ITEM_DELAY_SECONDS") or 0)
+
+
+def pause_for_item():
+    delay = item_delay(context.get_app())
+    if delay:
+        time.sleep(delay)
+
+
+def _rq_job():
+    try:
+        from rq import get_current_job
+
+        return get_current_job()
+    except Exception:
+        return None
+
+
+def _rq_id():
+    rq_job = _rq_job()
+    return rq_job.id if rq_job is not None else None
+
+
+def _rq_will_retry():
+    rq_job = _rq_job()
+    return bool(rq_job is not None and rq_job.retries_left)
 
 
 def current_job_id():
@@ -62,15 +152,43 @@ def report_progress(progress, message=""):
     """Called by long jobs so the page that started them can show how far they are."""
     job_id = getattr(_current, "job_id", None)
     if job_id:
-        (JobRecord.update(progress=int(progress), message=message[:200])
+        (JobRecord.update(progress=int(progress), message=message[:200], heartbeat_at=utcnow())
          .where(JobRecord.id == job_id).execute())
 
 
+# -- enqueueing --------------------------------------------------------------------------
+
+_deferred = threading.local()
+
+
+class deferred:
+    """Inside: enqueue() inside a transaction is held back and done when the block ends (after the
+    caller's transaction committed). A bulk item's change and its item row commit together; the
+    change's jobs (provisioning, messages) are queued right after."""
+
+    def __enter__(self):
+        _deferred.stack = getattr(_deferred, "stack", []) + [[]]
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        held = _deferred.stack.pop()
+        if exc_type is None:
+            for fn, args, kwargs in held:
+                enqueue(fn, *args, **kwargs)
+        return False
+
+
 def enqueue(fn, *args, track=False, user_id=None, company_id=None, **kwargs):
-    """Queue `fn(*args)`; with track=True a JobRecord is written and its id returned."""
+    """Queue `fn(*args)`; with track=True a JobRecord is written and its id returned.
+
+    :raise services.exports.TooManyJobs: the user already has `fn.per_user` such jobs under way."""
     if not getattr(fn, "is_job", False):
         raise TypeError("only @job functions from jobs/ can be enqueued")
     if db.in_transaction():
+        stack = getattr(_deferred, "stack", None)
+        if stack and not track:
+            stack[-1].append((fn, args, dict(kwargs, user_id=user_id, company_id=company_id)))
+            return None
         # The job runs on another connection: it must see committed data only.
         raise RuntimeError("enqueue after the transaction commits")
     job_id = None
@@ -78,27 +196,46 @@ def enqueue(fn, *args, track=False, user_id=None, company_id=None, **kwargs):
 
     kwargs["public_base"] = captured_base()  # where the request came in: links in the job's letters
     if track:
+        if fn.per_user and user_id is not None:
+            from . import state
+
+            state.check_limit(fn, user_id)
         job_id = str(uuid.uuid4())
-        JobRecord.create(id=job_id, name=fn.__name__, user=user_id, company=company_id)
+        JobRecord.create(id=job_id, name=fn.__name__, user=user_id, company=company_id,
+                         func=f"{fn.__module__}.{fn.__name__}", rq_id=job_id, max_attempts=1 + fn.max_retries,
+                         timeout_seconds=fn.job_timeout,
+                         payload=json.dumps({"args": list(args), "kwargs": kwargs}, default=str))
         kwargs["job_id"] = job_id
+    submit(fn, args, kwargs, rq_id=job_id)
+    return job_id
+
+
+def submit(fn, args, kwargs, rq_id=None):
+    """Hand a job to the queue (RQ, or this process): no JobRecord is written here."""
     app = context.get_app()
     if app.config.get("REDIS_URL"):
-        from rq import Queue
+        from rq import Callback, Queue, Retry
 
-        Queue("default", connection=context.redis()).enqueue(
-            fn, args=args, kwargs=kwargs, job_id=job_id, result_ttl=3600)
+        from services.request_log import current_request_id
+
+        options = {"job_timeout": fn.job_timeout, "result_ttl": 3600, "failure_ttl": 7 * 24 * 3600,
+                   "meta": {"request_id": current_request_id()},  # the worker logs the job with it
+                   "on_failure": Callback("jobs.callbacks.on_failure"),
+                   "on_stopped": Callback("jobs.callbacks.on_stopped")}
+        if fn.max_retries:
+            options["retry"] = Retry(max=fn.max_retries, interval=list(RETRY_INTERVALS[:fn.max_retries]))
+        Queue("default", connection=context.redis()).enqueue(fn, args=args, kwargs=kwargs, job_id=rq_id, **options)
     elif app.config.get("JOBS_INLINE"):
         _run_in_thread(fn, args, kwargs)
     else:
         _executor().submit(_safely, fn, args, kwargs)
-    return job_id
 
 
 def _safely(fn, args, kwargs):
     try:
         fn(*args, **kwargs)
     except Exception:  # already logged and recorded by the job wrapper
-        pass
+        return
 
 
 def _run_in_thread(fn, args, kwargs):

@@ -22,13 +22,13 @@ MAIL_LANGUAGE = "da"  # an account has no language; invoices go out in Danish
 SENT = "invoice.sent"  # the audit action, also what makes sending idempotent
 
 
-@job
+@job(retry=3, timeout=300)  # the PDF is made once and stored: safe to run again
 def render_document(kind, obj_id, lang):
     """Make the PDF of an invoice or credit note in `lang`; returns its file name."""
     return documents.render_pdf(kind, obj_id, lang).name
 
 
-@job
+@job(retry=3, timeout=3600)
 def render_documents(kind, obj_ids, lang):
     """Make many PDFs ahead of their first download (after a billing run)."""
     for done, obj_id in enumerate(obj_ids, start=1):

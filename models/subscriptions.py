@@ -1,5 +1,5 @@
 """Subscriptions, their add-ons and SIM cards."""
-from peewee import BooleanField, CharField, DateField, ForeignKeyField, TextField
+from peewee import SQL, BooleanField, CharField, DateField, ForeignKeyField, TextField
 
 from .base import BaseModel, TimestampedModel, today
 from .catalogue import AddOn, Plan
@@ -34,15 +34,18 @@ class Subscription(TimestampedModel):
 
     class Meta:
         indexes = (
-            (("customer", "holder_name"), False),
+            # the overview's sort orders (services/subscriptions.py SORTS), ending with the id for keyset paging
+            (("customer", "holder_name", "id"), False),
             (("company", "holder_name"), False),
             (("account", "holder_name"), False),
             (("account", "status"), False),  # running subscriptions per account (accounts list)
-            (("customer", "kind", "holder_name"), False),
+            (("customer", "kind", "holder_name", "id"), False),
             (("customer", "status"), False),
-            # the overview's other sort orders (see services/subscriptions.py SORTS)
-            (("customer", "number"), False),
-            (("customer", "holder_email", "holder_name"), False),
+            (("customer", "number", "id"), False),
+            (("customer", "holder_email", "holder_name", "id"), False),
+            # the capped counts read these only, never the table (migration 0020)
+            (("customer", "kind", "status", "company", "account"), False),
+            (("company", "status", "kind", "account", "customer"), False),
         )
 
     @staticmethod
@@ -58,6 +61,11 @@ class Subscription(TimestampedModel):
     @property
     def ended(self):
         return self.status in ENDED
+
+
+# PostgreSQL only (migration 0020): trigram index for the search; SQLite has the FTS5 table
+# subscription_fts instead, kept in step by triggers.
+Subscription.add_index(Subscription.index(SQL("search_key gin_trgm_ops"), name="subscription_search_key_trgm", using="gin"))
 
 
 class SubscriptionAddOn(BaseModel):

@@ -7,7 +7,7 @@ from .customers import Account, Company, Customer
 from .subscriptions import Subscription
 from .users import User
 
-APPLICATION_STATUSES = ("received", "approved", "rejected")
+APPLICATION_STATUSES = ("received", "approved", "rejected", "closed")  # closed: another letter won
 TICKET_STATUSES = ("open", "waiting", "closed")  # open: the operator's turn; waiting: the customer's
 # what a ticket is about; each has its response-time target (services/support.py TARGET_HOURS)
 TICKET_CATEGORIES = ("fault_critical", "fault", "invoice", "order", "question")
@@ -31,6 +31,8 @@ class Application(TimestampedModel):
     processed_at = DateTimeField(null=True)
     processed_by = ForeignKeyField(User, null=True)
     ip = CharField(default="")
+    # access: the pending login its letter activates (one per application; the first code used wins)
+    login = ForeignKeyField(User, null=True, backref="applications_for_login")
 
 
 class SupportTicket(TimestampedModel):

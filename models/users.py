@@ -68,10 +68,24 @@ class MembershipAccount(BaseModel):
         indexes = ((("membership", "account"), True),)
 
 
+class SecretField(CharField):
+    """Encrypted at rest with the app's key, plain in Python (services/two_factor.py seal/unseal)."""
+
+    def db_value(self, value):
+        from services.two_factor import seal
+
+        return super().db_value(seal(value))
+
+    def python_value(self, value):
+        from services.two_factor import unseal
+
+        return unseal(super().python_value(value))
+
+
 class TotpDevice(TimestampedModel):
     user = ForeignKeyField(User, backref="totp_devices", on_delete="CASCADE")
     name = CharField()
-    secret = CharField()
+    secret = SecretField()  # TOTP secret, encrypted
     confirmed = BooleanField(default=False)
     last_used_at = DateTimeField(null=True)
 

@@ -1,27 +1,54 @@
-"""Measure the main pages with a large data set: time per request and SQL queries per page.
+"""The benchmark: one command that builds the data set, runs the portal as production does, and
+prints every figure of issue 10 in one table.
 
-    .venv/bin/python scripts/benchmark.py [--subscriptions 100000] [--repeat 20] [--db PATH]
+    .venv/bin/python scripts/benchmark.py [--subscriptions 100000] [--repeat 20]
+        [--db PATH | --postgres URL] [--no-http] [--http-seconds 5] [--json FILE]
 
-Builds (or reuses) a SQLite database with the demo data and N subscriptions for Demo
-Koncern, signs in as admin@demo.dk and as the limited user, and prints, per page, the
-median and 95th-percentile time in the Flask app (no network) and the number of queries.
-The query count must not grow with N: that is what "a fixed number of queries per page" means.
-Last, it times the CSV export of all subscriptions (the job, run inline) and its peak
-memory (tracemalloc): streaming keeps the memory flat whatever N is; and the billing run for
-every account and all N subscriptions (in a transaction that is rolled back, so the data set
-stays as built and the run can be repeated).
+1. Data: builds (or reuses) a database with the demo data and N subscriptions for Demo Koncern:
+   SQLite in instance/benchmark-N.db by default, or the PostgreSQL database at URL (it must be
+   empty or hold an earlier build of the same N). The build time is printed when it builds.
+2. In-process: signs in as admin@demo.dk and as the limited user and requests each page through
+   the Flask app (no network): median (p50) and 95th-percentile time, and the SQL queries per page
+   (they must not grow with N or the page number).
+3. Over HTTP (unless --no-http): starts the portal exactly as the Procfile's `web` line does
+   (gunicorn -c gunicorn.conf.py wsgi:app, production mode) and, under the same gunicorn settings,
+   the bare Flask app of scripts/bench_ceiling.py; measures requests per second for each page as
+   the admin and for the ceiling's 50-row table and trivial page, and prints each page's share of
+   the table's throughput. The load generator is wrk (installed with apt-get when missing and
+   possible), else a Python one with threads; the table says which. Both share the machine's
+   cores with the server, as any single-machine benchmark does.
+4. Heavy work, inline: the CSV export of all subscriptions (time; peak memory with tracemalloc),
+   invoice PDFs, the billing run for every account (rolled back), and a bulk action (block data)
+   on 10,000 subscriptions as two requests of services/bulk.py's maximum of 5,000: preview and
+   run, in a transaction that is rolled back (the orders' provisioning jobs are dropped with it).
+5. The first load of /subscriptions: HTML + CSS + JS as a browser fetches them (brotli and gzip).
+
+--json FILE also writes every figure as JSON.
 """
 import argparse
+import json
 import logging
+import math
 import os
+import re
+import shlex
+import shutil
+import signal
+import socket
 import statistics
+import subprocess
 import sys
 import time
 import tracemalloc
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+SECRET_KEY = "benchmark-only-not-a-secret"
+BULK_SIZE = 10_000
 
 PAGES = [
     ("front page", "/"),
@@ -57,22 +84,34 @@ class QueryCounter(logging.Handler):
         self.count += 1
 
 
-def build(db_path, subscriptions):
+def database_url(args):
+    if args.postgres:
+        return args.postgres
+    db_path = Path(args.db or ROOT / "instance" / f"benchmark-{args.subscriptions}.db")
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{db_path}"
+
+
+def build(url, subscriptions, figures):
     from app import create_app
-    from models import Customer, db
+    from models import Customer, Subscription, db
     from models.database import migrate
     from services.demo_data import create_demo_data
 
-    app = create_app({"ENV_MODE": "testing", "SECRET_KEY": "benchmark", "DATABASE_URL": f"sqlite:///{db_path}",
+    app = create_app({"ENV_MODE": "testing", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": url,
                       "JOBS_INLINE": True, "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False})
     migrate(db.obj)
     with db.connection_context():
-        db.execute_sql("ANALYZE")
         if not Customer.select().exists():
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             create_demo_data(subscriptions=subscriptions)
-            db.execute_sql("ANALYZE")
-            print(f"demo data with {subscriptions:,} subscriptions: {time.perf_counter() - started:.1f} s")
+            seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+            figures["build"] = {"subscriptions": subscriptions, "seconds": round(seconds, 1), "cpu_seconds": round(cpu, 1)}
+            print(f"demo data with {subscriptions:,} subscriptions: {seconds:.1f} s ({cpu:.1f} s of CPU)", flush=True)
+        demo = Subscription.select().join(Customer).where(Customer.name == "Demo Koncern").count()
+        if demo < subscriptions:
+            raise SystemExit(f"{url} holds {demo:,} Demo subscriptions, not {subscriptions:,}: use another --db")
+        db.execute_sql("ANALYZE")
     return app
 
 
@@ -86,46 +125,78 @@ def signed_in(app, email):
     return client
 
 
-def measure(client, path, repeat, counter):
-    path, _hash, target = path.partition("#")  # "#id": an HTMX request for that target
-    fragment = path.startswith("/search") or "account=" in path or "company=" in path or target
-    headers = {"HX-Request": "true"} if fragment else {}
-    if target:
-        headers["HX-Target"] = target
-    client.get(path, headers=headers)  # warm caches
-    times, queries = [], []
-    for _ in range(repeat):
-        counter.count = 0
-        started = time.perf_counter()
-        response = client.get(path, headers=headers)
-        times.append((time.perf_counter() - started) * 1000)
-        queries.append(counter.count)
-        if response.status_code != 200:
-            raise SystemExit(f"{path}: HTTP {response.status_code}")
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], max(queries)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--subscriptions", type=int, default=100_000)
-    parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--db", default=None, help="database file (default: instance/benchmark-N.db)")
+    parser.add_argument("--repeat", type=int, default=20, help="requests per page in-process, and PDF renders")
+    parser.add_argument("--db", default=None, help="SQLite file (default: instance/benchmark-N.db)")
+    parser.add_argument("--postgres", metavar="URL", help="use this PostgreSQL database instead of SQLite")
+    parser.add_argument("--no-http", action="store_true", help="skip gunicorn and the throughput figures")
+    parser.add_argument("--http-seconds", type=float, default=5.0, help="load per page over HTTP (default 5)")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections over HTTP (default 8)")
+    parser.add_argument("--bulk", type=int, default=BULK_SIZE, help=f"subscriptions in the bulk action (default {BULK_SIZE:,})")
+    parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
     args = parser.parse_args()
-    db_path = Path(args.db or ROOT / "instance" / f"benchmark-{args.subscriptions}.db")
-    db_path.parent.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("SELVBETJENING_MODE", "testing")
-    app = build(db_path, args.subscriptions)
+    import jobs.context
+
+    url = database_url(args)
+    figures = {"subscriptions": args.subscriptions, "database": url.split(":", 1)[0], "machine": machine(),
+               "pages": [], "http": {}, "work": []}
+    app = build(url, args.subscriptions, figures)
+    pages = page_paths(app)
 
     counter = QueryCounter()
     peewee_log = logging.getLogger("peewee")
     peewee_log.addHandler(counter)
     peewee_log.propagate = False
     peewee_log.setLevel(logging.DEBUG)
+    for email, who in (("admin@demo.dk", "admin"), ("begraenset@demo.dk", "limited")):
+        client = signed_in(app, email)
+        for name, path in pages:
+            if who == "limited" and path.startswith("/users"):  # admins only
+                continue
+            median, p95, queries, status = measure(client, path, args.repeat, counter)
+            figures["pages"].append({"page": name, "path": path, "user": who, "p50_ms": round(median, 1),
+                                     "p95_ms": round(p95, 1), "queries": queries, "status": status})
+    peewee_log.removeHandler(counter)
+    peewee_log.setLevel(logging.INFO)
+    peewee_log.propagate = True
 
+    figures["first_load"] = first_load(app)
+    if not args.no_http:
+        figures["http"] = measure_http(url, pages, args)
+    if not args.no_http:
+        jobs.context.bind(app)  # the production app made for the session cookie bound itself for jobs
+    figures["work"] = heavy_work(app, args)
+    report(figures)
+    if args.json:
+        Path(args.json).write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n")
+        print(f"figures written to {args.json}")
+
+
+def machine():
+    import platform
+
+    memory = ""
+    try:
+        memory = next(line.split()[1] for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+        memory = f", {int(memory) // 1024 // 1024} GiB"
+    except (OSError, StopIteration, ValueError):
+        pass
+    cpu = platform.processor() or platform.machine()
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    load = ", load %.1f at start" % os.getloadavg()[0] if hasattr(os, "getloadavg") else ""
+    return f"{os.cpu_count()} cores ({cpu}){memory}, Python {platform.python_version()}{load}"
+
+
+def page_paths(app):
     from models import Account, Company, Invoice, Subscription, db
 
-    with db.connection_context():
+    with app.app_context(), db.connection_context():
         subsidiary = Company.get(Company.cvr == "12345682").id  # Demo Service ApS
         # a mobile subscription both users see (the limited user has account 40120011 only)
         employee = (Subscription.select(Subscription.id).join(Account)
@@ -133,30 +204,371 @@ def main():
                            Subscription.status == "active").order_by(Subscription.id).first().id)
         latest = (Invoice.select().join(Account).where(Account.number == "40120011")
                   .order_by(Invoice.period_start.desc()).first())
-    pages = [(name, path.format(subsidiary=subsidiary, employee=employee, invoice=latest.id,
-                                period=latest.period_start.strftime("%Y-%m"))) for name, path in PAGES]
+    return [(name, path.format(subsidiary=subsidiary, employee=employee, invoice=latest.id,
+                               period=latest.period_start.strftime("%Y-%m"))) for name, path in PAGES]
 
-    print(f"{'page':40} {'user':10} {'median ms':>10} {'p95 ms':>8} {'queries':>8}")
-    for email, who in (("admin@demo.dk", "admin"), ("begraenset@demo.dk", "limited")):
-        client = signed_in(app, email)
+
+def request_headers(path):
+    """(path, headers): "#id" makes it an HTMX request for that target, as the page's own would be."""
+    path, _hash, target = path.partition("#")
+    fragment = path.startswith("/search") or "account=" in path or "company=" in path or target
+    headers = {"HX-Request": "true"} if fragment else {}
+    if target:
+        headers["HX-Target"] = target
+    return path, headers
+
+
+def measure(client, path, repeat, counter):
+    path, headers = request_headers(path)
+    client.get(path, headers=headers)  # warm caches
+    times, queries, status = [], [], 200
+    for _ in range(repeat):
+        counter.count = 0
+        started = time.perf_counter()
+        response = client.get(path, headers=headers)
+        times.append((time.perf_counter() - started) * 1000)
+        queries.append(counter.count)
+        if response.status_code != 200:
+            status = response.status_code
+    return percentiles(times) + (max(queries), status)
+
+
+def percentiles(times):
+    """Median and 95th percentile (nearest rank: the 19th of 20, the larger of 2)."""
+    times = sorted(times)
+    return statistics.median(times), times[math.ceil(len(times) * 0.95) - 1]
+
+
+# -- the first load ------------------------------------------------------------------------------
+
+def first_load(app):
+    """Bytes a browser with an empty cache transfers for /subscriptions: the page, its stylesheets
+    and scripts (not the icons, the manifest or the service worker, which come later), compressed
+    as the browser asks (brotli, else gzip)."""
+    import re
+
+    client = signed_in(app, "admin@demo.dk")
+    result = {}
+    for encoding in ("br", "gzip"):
+        page = client.get("/subscriptions", headers={"Accept-Encoding": encoding})
+        html = client.get("/subscriptions").get_data(as_text=True)
+        sizes = {"/subscriptions": len(page.data)}
+        for url in re.findall(r'<link rel="stylesheet" href="([^"]+)"|<script src="([^"]+)"', html):
+            url = url[0] or url[1]
+            response = client.get(url, headers={"Accept-Encoding": encoding})
+            if response.status_code != 200:
+                raise SystemExit(f"{url}: HTTP {response.status_code}")
+            sizes[url] = len(response.data)
+            response.close()
+        result[encoding] = {"total_bytes": sum(sizes.values()), "files": sizes}
+    return result
+
+
+# -- over HTTP -----------------------------------------------------------------------------------
+
+def procfile_web():
+    for line in (ROOT / "Procfile").read_text().splitlines():
+        if line.startswith("web:"):
+            return shlex.split(line.split(":", 1)[1])
+    raise SystemExit("the Procfile has no web line")
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(command, env, log_path):
+    """Start gunicorn (its own process group) and wait until it answers."""
+    port = int(env["PORT"])
+    log = open(log_path, "wb")
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{' '.join(command)} stopped: see {log_path}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return process
+        except OSError:
+            time.sleep(0.2)
+    stop_server(process)
+    raise SystemExit(f"{' '.join(command)} did not answer within 60 s: see {log_path}")
+
+
+def stop_server(process):
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def session_cookie(url, email):
+    """A session of `email` as the production app keeps it (in the database), for the load generator."""
+    from app import create_app
+    from models import User, db
+
+    app = create_app({"ENV_MODE": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": url})
+    client = app.test_client()
+    with app.app_context(), db.connection_context():
+        user_id = User.get(User.email == email).id
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+    name = app.config["SESSION_COOKIE_NAME"]
+    cookie = client.get_cookie(name)
+    if cookie is None:
+        raise SystemExit("no session cookie was set")
+    return f"{name}={cookie.value}"
+
+
+def load_generator():
+    """wrk when it is there (or apt-get can install it), else Python threads."""
+    if shutil.which("wrk") is None and shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        print("installing wrk with apt-get ...", flush=True)
+        for command in (["apt-get", "install", "-y", "-qq", "wrk"], ["apt-get", "update", "-qq"],
+                        ["apt-get", "install", "-y", "-qq", "wrk"]):
+            done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if command[1] == "install" and done.returncode == 0:
+                break
+    return "wrk" if shutil.which("wrk") else "python-threads"
+
+
+def run_load(tool, url, headers, seconds, connections):
+    """(requests per second, failed requests) for GETs of `url` with `headers`."""
+    if tool == "wrk":
+        command = ["wrk", "-t", "2", "-c", str(connections), "-d", f"{max(1, round(seconds))}s", "--timeout", "10s"]
+        for name, value in headers.items():
+            command += ["-H", f"{name}: {value}"]
+        out = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
+        rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        failed = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|timeout)\D+(\d+)", out))
+        return rate, failed
+    return python_load(url, headers, seconds, connections)
+
+
+def python_load(url, headers, seconds, connections):
+    """Keep-alive connections in threads, each sending the next request when the last is answered."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    path = parts.path + (f"?{parts.query}" if parts.query else "")
+    done, failed, lock = [0], [0], threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker():
+        conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        ok = bad = 0
+        while time.monotonic() < stop_at:
+            try:
+                conn.request("GET", path, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok, bad = (ok + 1, bad) if response.status < 400 else (ok, bad + 1)
+            except (OSError, http.client.HTTPException):
+                bad += 1
+                conn.close()
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        conn.close()
+        with lock:
+            done[0] += ok
+            failed[0] += bad
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=worker) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done[0] / (time.monotonic() - started), failed[0]
+
+
+def check_page(url, headers):
+    """The page's status (a redirect to the login would measure the login instead)."""
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    request = urllib.request.Request(url, headers=headers)
+    try:
+        with urllib.request.build_opener(NoRedirect).open(request, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def measure_http(url, pages, args):
+    tool = load_generator()
+    port, ceiling_port = free_port(), free_port()
+    base_env = {k: v for k, v in os.environ.items() if k not in ("PROMETHEUS_MULTIPROC_DIR", "REDIS_URL")}
+    base_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{base_env.get('PATH', '')}"  # the venv's gunicorn
+    env = dict(base_env, PORT=str(port), DATABASE_URL=url, SECRET_KEY=SECRET_KEY, SELVBETJENING_MODE="production")
+    ceiling_env = dict(base_env, PORT=str(ceiling_port))
+    logs = ROOT / "instance"
+    result = {"tool": tool, "connections": args.connections, "seconds_per_page": args.http_seconds,
+              "command": " ".join(procfile_web()), "ceiling": {}, "pages": []}
+    print(f"over HTTP: {result['command']} (production mode) and the ceiling; load by {tool}", flush=True)
+    cookie = session_cookie(url, "admin@demo.dk")
+    ceiling_command = procfile_web() + ["--pythonpath", "scripts", "bench_ceiling:app"]
+    ceiling_command.remove("wsgi:app")
+    servers = []
+    try:
+        servers.append(start_server(ceiling_command, ceiling_env, logs / "benchmark-ceiling.log"))
+        for name, path in (("ceiling: 50-row table", "/table"), ("ceiling: trivial page", "/")):
+            target = f"http://127.0.0.1:{ceiling_port}{path}"
+            if check_page(target, {}) != 200:
+                raise SystemExit(f"{target}: the ceiling does not answer")
+            run_load(tool, target, {}, 1, args.connections)  # warm up
+            rate, failed = run_load(tool, target, {}, args.http_seconds, args.connections)
+            result["ceiling"][name] = {"requests_per_s": round(rate, 1), "failed": failed}
+        stop_server(servers.pop())
+        servers.append(start_server(procfile_web(), env, logs / "benchmark-gunicorn.log"))
+        table = result["ceiling"]["ceiling: 50-row table"]["requests_per_s"]
         for name, path in pages:
-            if who == "limited" and path.startswith("/users"):  # admins only
+            path, headers = request_headers(path)
+            headers = dict(headers, Cookie=cookie, **{"Accept-Encoding": "br, gzip"})
+            target = f"http://127.0.0.1:{port}{path}"
+            status = check_page(target, headers)
+            if status != 200:
+                result["pages"].append({"page": name, "requests_per_s": 0, "failed": 1, "share_of_ceiling": None,
+                                        "status": status})
                 continue
-            median, p95, queries = measure(client, path, args.repeat, counter)
-            print(f"{name:40} {who:10} {median:10.1f} {p95:8.1f} {queries:8d}")
+            rate, failed = run_load(tool, target, headers, args.http_seconds, args.connections)
+            result["pages"].append({"page": name, "requests_per_s": round(rate, 1), "failed": failed,
+                                    "share_of_ceiling": round(rate / table, 3) if table else None, "status": 200})
+    finally:
+        for process in servers:
+            stop_server(process)
+    return result
 
-    peewee_log.removeHandler(counter)
+
+# -- heavy work ----------------------------------------------------------------------------------
+
+def heavy_work(app, args):
+    """The export, PDFs, billing run and bulk action; a failure is reported in its row."""
+    work = []
+
+    def attempt(name, measure_it):
+        try:
+            work.append(dict(measure_it(), what=name))
+        except Exception as error:  # noqa: BLE001 (one row fails, the others still run)
+            work.append({"what": name, "error": f"{type(error).__name__}: {error}"})
+
     for email, who in (("admin@demo.dk", "admin"), ("begraenset@demo.dk", "limited")):
-        rows, seconds, peak = measure_export(app, email)
-        print(f"CSV export of all subscriptions, {who}: {rows:,} rows, {seconds:.1f} s, "
-              f"peak memory {peak / 1024 / 1024:.1f} MiB")
+        def export(email=email):
+            rows, seconds, peak = measure_export(app, email)
+            return {"rows": rows, "seconds": round(seconds, 2), "peak_mib": round(peak / 1024 / 1024, 1)}
+        attempt(f"CSV export of all subscriptions, {who}", export)
     for account in ("40345020", "40120037", "40120011"):  # Demo's smallest, middle and largest invoices
         for lang in ("da", "en"):
-            median, p95, lines, pages = measure_pdf(app, account, lang, args.repeat)
-            print(f"invoice PDF ({lang}), account {account}'s latest, {lines} lines on {pages} pages: "
-                  f"median {median:.1f} ms, p95 {p95:.1f} ms")
-    invoices, lines, seconds = measure_billing_run(app)
-    print(f"billing run, all accounts: {invoices:,} invoices with {lines:,} lines, {seconds:.1f} s")
+            def pdf(account=account, lang=lang):
+                median, p95, lines, pages = measure_pdf(app, account, lang, args.repeat)
+                return {"lines": lines, "pages": pages, "p50_ms": round(median, 1), "p95_ms": round(p95, 1)}
+            attempt(f"invoice PDF ({lang}), account {account}", pdf)
+
+    def billing_run():
+        invoices, lines, seconds = measure_billing_run(app)
+        return {"invoices": invoices, "lines": lines, "seconds": round(seconds, 2)}
+    attempt("billing run, all accounts", billing_run)
+
+    def bulk_action():
+        subscriptions, seconds, preview, ordered = measure_bulk(app, args.bulk)
+        return {"subscriptions": subscriptions, "seconds": round(seconds, 2), "preview_seconds": round(preview, 2),
+                "ordered": ordered}
+    attempt(f"bulk action, block data on {args.bulk:,}", bulk_action)
+    return work
+
+
+class _RollBack(Exception):
+    pass
+
+
+def measure_bulk(app, size):
+    """Block data on `size` active mobile subscriptions through services/bulk.py, as the admin, in
+    requests of its maximum size: preview, then run (what the job does). Rolled back, with the
+    provisioning jobs the orders would queue: (subscriptions, seconds, of which preview, ordered)."""
+    from flask_babel import force_locale
+
+    from jobs import deferred
+    from models import Account, Company, Customer, Membership, Subscription, User, db
+    from services import bulk
+    from services.scope import build_scope
+
+    with app.test_request_context(), db.connection_context(), force_locale("da"):
+        user = User.get(User.email == "admin@demo.dk")
+        membership = (Membership.select().join(Company).where(Membership.user == user, Company.cvr == "12345674").get())
+        scope = build_scope(membership)
+        ids = [i for (i,) in Subscription.select(Subscription.id).join(Account).join(Customer, on=Account.customer == Customer.id)
+               .where(Customer.name == "Demo Koncern", Subscription.kind == "mobile", Subscription.status == "active",
+                      Subscription.blocked_parts == "").order_by(Subscription.id).limit(size).tuples()]
+        params = {"parts": ["data"], "reason": "cost_control"}
+        preview_seconds = ordered = 0
+        started = time.perf_counter()
+        try:
+            with deferred(), db.atomic() as transaction:  # the provisioning jobs wait here, and are dropped
+                for start in range(0, len(ids), bulk.MAX_SUBSCRIPTIONS):
+                    chosen = bulk.Selection(ids[start:start + bulk.MAX_SUBSCRIPTIONS])
+                    begun = time.perf_counter()
+                    request = bulk.create_preview(scope, chosen, "block", params)
+                    preview_seconds += time.perf_counter() - begun
+                    bulk.BulkRequest.update(status="running").where(bulk.BulkRequest.id == request.id).execute()
+                    ordered += bulk.run(scope, request.id).get("ordered", 0)
+                seconds = time.perf_counter() - started
+                transaction.rollback()
+                raise _RollBack
+        except _RollBack:
+            pass
+    return len(ids), seconds, preview_seconds, ordered
+
+
+# -- the table -----------------------------------------------------------------------------------
+
+def report(figures):
+    http = {row["page"]: row for row in figures["http"].get("pages", [])}
+    print()
+    print(f"{figures['subscriptions']:,} subscriptions on {figures['database']}; {figures['machine']}")
+    print(f"{'page':44} {'user':8} {'p50 ms':>7} {'p95 ms':>7} {'queries':>7} {'req/s':>7} {'ceiling':>7}")
+    for row in figures["pages"]:
+        over = http.get(row["page"]) if row["user"] == "admin" else None
+        rate = f"{over['requests_per_s']:7.0f}" if over else f"{'':7}"
+        share = f"{over['share_of_ceiling']:7.0%}" if over and over["share_of_ceiling"] is not None else f"{'':7}"
+        error = f"  ERROR HTTP {row['status']}" if row["status"] != 200 else ""
+        if over and over.get("status", 200) != 200:
+            error += f"  ERROR over HTTP: {over['status']}"
+        print(f"{row['page']:44} {row['user']:8} {row['p50_ms']:7.1f} {row['p95_ms']:7.1f} {row['queries']:7d} {rate} {share}{error}")
+    for name, row in figures["http"].get("ceiling", {}).items():
+        print(f"{name:44} {'':8} {'':7} {'':7} {'':7} {row['requests_per_s']:7.0f} {'':7}")
+    if figures["http"]:
+        failed = sum(r["failed"] for r in figures["http"]["pages"])
+        print(f"(over HTTP: {figures['http']['command']}, {figures['http']['connections']} connections, "
+              f"{figures['http']['seconds_per_page']:g} s a page, load by {figures['http']['tool']}; "
+              f"failed requests: {failed}; 'ceiling' = share of the 50-row table's requests/s)")
+    for encoding, load in figures["first_load"].items():
+        print(f"first load of /subscriptions ({encoding}): {load['total_bytes'] / 1024:.1f} KiB "
+              f"in {len(load['files'])} files (HTML {load['files']['/subscriptions'] / 1024:.1f} KiB)")
+    for row in figures["work"]:
+        what = row["what"]
+        if "error" in row:
+            text = f"ERROR {row['error']}"
+        elif what.startswith("CSV export"):
+            text = f"{row['rows']:,} rows, {row['seconds']:.1f} s, peak memory {row['peak_mib']:.1f} MiB"
+        elif what.startswith("invoice PDF"):
+            text = f"{row['lines']} lines on {row['pages']} pages: p50 {row['p50_ms']:.1f} ms, p95 {row['p95_ms']:.1f} ms"
+        elif what.startswith("billing"):
+            text = f"{row['invoices']:,} invoices with {row['lines']:,} lines, {row['seconds']:.1f} s"
+        else:
+            text = (f"{row['subscriptions']:,} subscriptions, {row['ordered']:,} orders, {row['seconds']:.1f} s "
+                    f"(preview {row['preview_seconds']:.1f} s)")
+        print(f"{what}: {text}")
+    if "build" in figures:
+        build = figures["build"]
+        print(f"demo data builder: {build['subscriptions']:,} subscriptions in {build['seconds']:.1f} s "
+              f"({build['cpu_seconds']:.1f} s of CPU)")
 
 
 def measure_pdf(app, account, lang, repeat):
@@ -181,8 +593,7 @@ def measure_pdf(app, account, lang, repeat):
             started = time.perf_counter()
             invoice_pdf.write("invoice", invoice.id, io.BytesIO())
             times.append((time.perf_counter() - started) * 1000)
-    times.sort()
-    return statistics.median(times), times[int(len(times) * 0.95) - 1], lines, pages
+    return percentiles(times) + (lines, pages)
 
 
 def measure_billing_run(app):
@@ -226,7 +637,7 @@ def measure_export(app, email):
         tracemalloc.stop()
         record = JobRecord.get_by_id(job_id)
         if record.status != "finished":
-            raise SystemExit(f"export: {record.status} {record.message}")
+            raise RuntimeError(f"export: {record.status} {record.message}")
         export_path(job_id).unlink(missing_ok=True)
         return int(record.result), seconds, peak
 

@@ -33,7 +33,7 @@ cd "$(dirname "$0")/.."
 
 export CHROME_PATH=${CHROME_PATH:-/usr/bin/chromium}
 PYTHON=.venv/bin/python
-bash scripts/setup.sh requirements-test.txt >&2   # the venv (pyotp, Playwright) and compiled translations
+bash scripts/setup.sh requirements-test.lock >&2   # the venv (pyotp, Playwright) and compiled translations
 
 command -v npm >/dev/null || { echo "Lighthouse needs Node.js >= 18.20 with npm (apt-get install nodejs npm)" >&2; exit 2; }
 if [ ! -x node_modules/.bin/lighthouse ]; then

@@ -2,7 +2,7 @@
 # Set up and serve the portal with demo data on SQLite, jobs in-process: http://127.0.0.1:${PORT:-5000}
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh requirements.txt
+bash scripts/setup.sh requirements.lock
 export SELVBETJENING_MODE=${SELVBETJENING_MODE:-demo}
 mkdir -p instance
 if [ -z "${SECRET_KEY:-}" ]; then

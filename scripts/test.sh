@@ -3,7 +3,30 @@
 # starts a throw-away PostgreSQL server for the model and query tests, then runs pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh requirements-test.txt
+bash scripts/setup.sh requirements-test.lock
+
+# Linters first: they take seconds, and a red one fails the run.
+.venv/bin/ruff check .
+.venv/bin/bandit -q -c pyproject.toml -r .
+# Known vulnerabilities in the locked packages, when the advisory service answers: a package it
+# cannot look up is reported as "could not be audited", and when none could be, the run says so.
+AUDIT=$(mktemp)
+if timeout 180 .venv/bin/pip-audit --progress-spinner off --requirement requirements-test.lock \
+    --disable-pip --timeout 20 > "$AUDIT" 2>&1; then
+  LOCKED=$(grep -cE "^[A-Za-z0-9_.-]+==" requirements-test.lock)
+  UNAUDITED=$(grep -c "could not be audited" "$AUDIT" || true)
+  if [ "$UNAUDITED" -ge "$LOCKED" ]; then
+    echo "pip-audit: skipped, the advisory database cannot be reached from this machine"
+  else
+    echo "pip-audit: no known vulnerabilities ($UNAUDITED of $LOCKED packages could not be looked up)"
+  fi
+elif grep -qiE "could not be audited|connection|timed out|resolve|unreachable" "$AUDIT" \
+    && ! grep -qE "^Name +Version +ID" "$AUDIT"; then
+  echo "pip-audit: skipped, the advisory database cannot be reached from this machine"
+else
+  cat "$AUDIT"; rm -f "$AUDIT"; exit 1  # a known vulnerability
+fi
+rm -f "$AUDIT"
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
@@ -31,4 +54,5 @@ cleanup() {
 trap cleanup EXIT
 export TEST_POSTGRES_URL="postgresql://postgres@127.0.0.1:$PGPORT/postgres"
 
-.venv/bin/python -m pytest -q -p no:cacheprovider "$@"
+# Two processes (one per core), whole files to each: module fixtures are built once.
+.venv/bin/python -m pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=15 "$@"

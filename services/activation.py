@@ -14,20 +14,21 @@ from flask_babel import gettext as _
 from models import Company, OneTimeCode, TotpDevice, User, db, utcnow
 
 from . import audit
+from . import auth as auth_service
 from .messages import in_locale, public_url, queue_message
 from .passwords import hash_password, password_problem
 
 LIFETIME = {"digital_post": datetime.timedelta(days=14), "email": datetime.timedelta(days=7)}
-MAX_ATTEMPTS = 5
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
 class ActivationError(Exception):
-    """`reason`: invalid, expired, too_many."""
+    """`reason`: invalid, expired, wait (`seconds`: how long this client must wait)."""
 
-    def __init__(self, reason):
+    def __init__(self, reason, seconds=None):
         super().__init__(reason)
         self.reason = reason
+        self.seconds = seconds
 
 
 def _digest(code):
@@ -81,7 +82,24 @@ def issue_activation(user_id, channel, company_id=None, actor_id=None):
 
 
 def _letter(user, company, code, expires):
+    from .applications import needs_details
+
     subject = _("Your login to Selvbetjening")
+    if needs_details(user):  # an access application: nothing the applicant typed is trusted yet
+        body = _(
+            "To %(company)s, CVR %(cvr)s\n\n"
+            "Someone has applied for access to Selvbetjening for your company, in the name of %(name)s. "
+            "Whoever activates the login with these details becomes the company's administrator:\n\n"
+            "Username: %(username)s\nActivation code: %(code)s\n\n"
+            "Go to %(link)s, enter the username and the code, confirm or correct the name, e-mail and "
+            "mobile number, choose a password and set up two-factor authentication. The code can be used "
+            "once and expires on %(date)s. If your company gets more than one such letter, the first code "
+            "used wins and the others stop working.\n\n"
+            "If nobody in your company applied, ignore this letter or contact us.",
+            company=company.name, cvr=company.cvr, name=user.name, username=user.username,
+            code=code, link=public_url("onboarding.activate", username=user.username),
+            date=format_date(expires, "long"))
+        return subject, body
     body = _(
         "To %(company)s, CVR %(cvr)s\n\n"
         "Your company has applied for access to Selvbetjening. The administrator %(name)s "
@@ -111,34 +129,46 @@ def _email(user, code, expires):
 
 
 def check_activation(username, code):
-    """The pending user whose code this is; wrong codes are counted and limited."""
-    user = User.get_or_none(User.username == (username or "").strip().lower())
+    """The pending user whose code this is.
+
+    Wrong codes never spend the letter: they slow the client that sends them, per username (see
+    auth.throttle_*), so the rightful holder can always use it. The answer is the same whether or
+    not the username exists, and "expired" is only said to whoever has the right code."""
+    username = (username or "").strip().lower()
+    try:
+        auth_service.throttle_check("activation", username)
+    except auth_service.LoginError as error:
+        raise ActivationError("wait", error.seconds) from None
+    user = User.get_or_none(User.username == username)
     row = None
     if user is not None and user.status == "pending":
         row = (OneTimeCode.select()
                .where(OneTimeCode.user == user.id, OneTimeCode.purpose == "activation",
                       OneTimeCode.used_at.is_null())
                .order_by(OneTimeCode.created_at.desc()).first())
-    if row is None:
-        audit.record("user.activation_failed", reason="unknown")
+    digest = _digest(code or "")  # the same work on every path
+    right = row is not None and hmac.compare_digest(row.code_hash, digest)
+    if not right:
+        with db.atomic():
+            audit.record("user.activation_failed", user=user.id if row else None, obj=user if row else None,
+                         reason="wrong_code" if row else "unknown")
+        auth_service.throttle_failure("activation", username)
         raise ActivationError("invalid")
     if row.expires_at < utcnow():
-        audit.record("user.activation_failed", user=user.id, obj=user, reason="expired")
+        with db.atomic():
+            audit.record("user.activation_failed", user=user.id, obj=user, reason="expired")
         raise ActivationError("expired")
-    if row.attempts >= MAX_ATTEMPTS:
-        audit.record("user.activation_failed", user=user.id, obj=user, reason="too_many")
-        raise ActivationError("too_many")
-    if not hmac.compare_digest(row.code_hash, _digest(code or "")):
-        row.attempts += 1
-        row.save()
-        audit.record("user.activation_failed", user=user.id, obj=user, reason="wrong_code")
-        raise ActivationError("too_many" if row.attempts >= MAX_ATTEMPTS else "invalid")
-    # Single use: spent now; the rest of the activation rides on the (rotated) session.
-    spent = (OneTimeCode.update(used_at=utcnow())
-             .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_null()).execute())
-    if not spent:  # another request used it a moment ago
-        raise ActivationError("invalid")
-    audit.record("user.activation_code_accepted", user=user.id, obj=user)
+    from .applications import claim
+
+    with db.atomic():
+        # Single use: spent now; the rest of the activation rides on the (rotated) session.
+        spent = (OneTimeCode.update(used_at=utcnow())
+                 .where(OneTimeCode.id == row.id, OneTimeCode.used_at.is_null()).execute())
+        if not spent:  # another request used it a moment ago
+            raise ActivationError("invalid")
+        claim(user)  # an application's letter: it wins over the company's other applications
+        audit.record("user.activation_code_accepted", user=user.id, obj=user)
+    auth_service.throttle_clear("activation", username)
     return user
 
 

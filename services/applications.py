@@ -4,12 +4,21 @@ An access application is checked by a job (`jobs.applications.process_applicatio
 against the operator's customer records; a recovery request waits for staff
 (see services.staff_access). Both end, when approved, in a pending admin and an
 activation letter to the company's digital mailbox (e-Boks).
+
+The applicant is never told what the records say (customer or not, an admin or not): the
+answer is the same for every CVR number. Nothing the applicant typed is trusted: the pending
+login of an access application has no e-mail or mobile of its own (a placeholder address) until
+whoever activates it with the letter's code confirms or replaces the details. Several
+applications may wait for one company, each with its own letter; the first whose code is used
+wins, and the others are closed (their logins disabled, their codes spent), each with an audit
+event. So an early or false application cannot block the company's real one.
 """
 import datetime
 
 from jobs import enqueue
 from jobs.applications import process_application
 from models import Application, Company, Membership, OneTimeCode, User, db, utcnow
+from services.auth import normalise_email
 
 from . import audit
 from .activation import issue_activation
@@ -27,6 +36,10 @@ NOT_CUSTOMER = "not_customer"
 EMAIL_IN_USE = "email_in_use"
 RECOVERED = "recovered"
 REJECTED_BY_STAFF = "rejected_by_staff"
+SUPERSEDED = "superseded"  # another letter for the company was used first
+ACTIVATED = "activated"  # this application's letter was used
+
+PLACEHOLDER_DOMAIN = "pending.invalid"  # the e-mail of a login whose details are not confirmed yet
 
 
 class ApplicationError(Exception):
@@ -98,21 +111,32 @@ def decide(application, status, result, company=None, processed_by=None, **detai
                  company=company.id if company else None, **details)
 
 
-def _last_letter_at(user_id):
+def _last_letter_at(company):
+    """When the company's digital mailbox last got an activation letter of an access application."""
     row = (OneTimeCode.select(OneTimeCode.created_at)
-           .where(OneTimeCode.user == user_id, OneTimeCode.purpose == "activation")
+           .join(Application, on=(Application.login == OneTimeCode.user))
+           .where(Application.company == company.id, Application.kind == "access",
+                  OneTimeCode.purpose == "activation", OneTimeCode.channel == "digital_post")
            .order_by(OneTimeCode.created_at.desc()).first())
     return row.created_at if row else None
+
+
+def placeholder_email(application_id):
+    return f"application-{application_id}@{PLACEHOLDER_DOMAIN}"
+
+
+def needs_details(user):
+    """True while the login's e-mail and mobile are not confirmed by whoever holds the letter."""
+    return user.email.endswith("@" + PLACEHOLDER_DOMAIN)
 
 
 def process_access_application(application_id):
     """The automatic check of an access application (run by the job). Returns the result code.
 
-    Not a customer, or an admin already there: rejected, nothing created. A pending
-    admin there (an earlier application): no second user; the letter is sent again
-    when the last one is more than an hour old. Otherwise a pending admin and a letter.
-    """
-    send_to = None
+    Not a customer, or an active admin already there: rejected, nothing created, nothing said to
+    the applicant. A letter to the company less than an hour ago: no new letter (the one in the
+    mailbox works, and its holder sets the details). Otherwise a pending admin of its own, without
+    the typed e-mail and mobile, and a letter to the company's digital mailbox."""
     with db.atomic():
         application = Application.get_or_none(Application.id == application_id)
         if application is None or application.status != "received" or application.kind != "access":
@@ -122,31 +146,74 @@ def process_access_application(application_id):
             decide(application, "rejected", NOT_CUSTOMER)
             return NOT_CUSTOMER
         lock_company(company)
-        admins = live_admins(lineage(company))
-        pending = [m for m in admins if m.user.status == "pending" and m.company_id == company.id]
-        if any(m.user.status == "active" for m in admins):
+        if any(m.user.status == "active" for m in live_admins(lineage(company))):
             decide(application, "rejected", HAS_ADMIN, company)
             return HAS_ADMIN
-        if pending:
-            user = pending[0].user
-            last = _last_letter_at(user.id)
-            if last is not None and utcnow() - last < RESEND_AFTER:
-                decide(application, "rejected", ALREADY_SENT, company, pending_user=user.id)
-                return ALREADY_SENT
-            decide(application, "approved", LETTER_RESENT, company, pending_user=user.id)
-            send_to, result = user.id, LETTER_RESENT
-        elif User.select().where(User.email == application.email).exists():
-            decide(application, "rejected", EMAIL_IN_USE, company)
-            return EMAIL_IN_USE
-        else:
-            user = create_pending_admin(company, application.admin_name, application.email,
-                                        application.mobile)
-            audit.record("user.created", obj=user, customer=company.customer_id, company=company.id,
-                         admin=True, via="application", application=application.id)
-            decide(application, "approved", LETTER_SENT, company, new_user=user.id)
-            send_to, result = user.id, LETTER_SENT
-    issue_activation(send_to, "digital_post", company.id)
-    return result
+        last = _last_letter_at(company)
+        if last is not None and utcnow() - last < RESEND_AFTER:
+            decide(application, "rejected", ALREADY_SENT, company)
+            return ALREADY_SENT
+        user = create_pending_admin(company, application.admin_name, placeholder_email(application.id), "")
+        application.login = user.id
+        audit.record("user.created", obj=user, customer=company.customer_id, company=company.id,
+                     admin=True, via="application", application=application.id)
+        decide(application, "approved", LETTER_SENT, company, new_user=user.id)
+    issue_activation(user.id, "digital_post", company.id)
+    return LETTER_SENT
+
+
+def application_of(user):
+    """The access application whose letter activates this pending login, or None."""
+    return Application.get_or_none(Application.login == user.id, Application.kind == "access")
+
+
+def claim(user):
+    """The letter of `user`'s application was used: it wins. Every other application of the company
+    still waiting for activation is closed, its pending login disabled and its code spent.
+    Call in the transaction that spends the code."""
+    application = application_of(user)
+    if application is None or application.company_id is None:
+        return
+    company = Company.get_by_id(application.company_id)
+    lock_company(company)
+    now = utcnow()
+    others = (Application.select()
+              .join(User, on=(Application.login == User.id))
+              .where(Application.company == company.id, Application.kind == "access",
+                     Application.id != application.id, User.status == "pending"))
+    for other in others:
+        (User.update(status="disabled", disabled_reason="superseded")
+         .where(User.id == other.login_id, User.status == "pending").execute())
+        (OneTimeCode.update(used_at=now)
+         .where(OneTimeCode.user == other.login_id, OneTimeCode.used_at.is_null()).execute())
+        decide(other, "closed", SUPERSEDED, company, winner=application.id)
+    application.result = ACTIVATED
+    application.save()
+    audit.record("application.letter_used", user=user.id, obj=application, customer=company.customer_id,
+                 company=company.id)
+
+
+class DetailsError(Exception):
+    """`errors`: {field: reason} with reasons email_unavailable."""
+
+    def __init__(self, errors):
+        super().__init__(", ".join(errors))
+        self.errors = errors
+
+
+def confirm_details(user, name, email, mobile):
+    """Whoever activates with the letter confirms or replaces the name, e-mail and mobile the
+    application gave; from now on they are the login's second-factor channels."""
+    email = normalise_email(email)
+    with db.atomic():
+        taken = User.select().where(User.email == email, User.id != user.id).exists()
+        if taken or email.endswith("@" + PLACEHOLDER_DOMAIN):
+            raise DetailsError({"email": "email_unavailable"})
+        (User.update(name=name.strip(), email=email, mobile=mobile)
+         .where(User.id == user.id, User.status == "pending").execute())
+        audit.record("user.details_confirmed", user=user.id, obj=user)
+    user.name, user.email, user.mobile = name.strip(), email, mobile
+    return user
 
 
 def status_of(application_id):

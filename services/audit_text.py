@@ -341,6 +341,21 @@ def _by(channel):
     return str(BY_CHANNEL.get(channel) or _label("channel", channel))
 
 
+@sentence("auth.reauthenticated")
+def _reauthenticated(v):
+    return _("%(actor)s confirmed who they are", actor=v.actor)
+
+
+@sentence("auth.reauth_failed")
+def _reauth_failed(v):
+    return _("%(actor)s entered a wrong password or code when confirming who they are", actor=v.actor)
+
+
+@sentence("2fa.secrets_rotated")
+def _secrets_rotated(v):
+    return _("The authenticator secrets were re-encrypted with a new key")
+
+
 @sentence("auth.login")
 def _login(v):
     how = LOGIN_METHOD.get(v.d.get("method"))
@@ -688,6 +703,8 @@ def _settings_name(v):
 @sentence("settings.contact")
 def _settings_contact(v):
     email, mobile = v.d.get("email_changed"), v.d.get("mobile_changed")
+    if v.d.get("email_refused"):  # the address belongs to another login (services/profile.py)
+        return _("%(actor)s asked for an e-mail address another login uses; it was not changed", actor=v.actor)
     if email and mobile:
         return _("%(actor)s changed their e-mail address and mobile number", actor=v.actor)
     if email:

@@ -153,9 +153,11 @@ def start_export(scope, form):
     """
     from jobs import enqueue  # jobs import this module
     from jobs.exports import export_audit_csv
+    from jobs.state import check_limit
 
     scope.require("users")
     filters = export_filters(form)
+    check_limit(export_audit_csv, scope.user_id)  # refused exports are not audited as started
     plain = {key: (value.isoformat() if hasattr(value, "isoformat") else value) for key, value in filters.items()}
     audit.record_for_scope(scope, "user.audit_export", **{key: value for key, value in plain.items() if value})
     return enqueue(export_audit_csv, scope.membership_id, plain, get_locale().language, track=True,

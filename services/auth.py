@@ -1,17 +1,25 @@
 """Signing in: password, then a second factor (TOTP, or a code by SMS or e-mail).
 
-Consecutive failures of either step count towards a temporary lock; each TOTP
-time step is accepted once; codes are stored as HMACs and expire.
+Failures never lock a login. A failure slows the next attempt at the same target (an e-mail
+address as typed, a pending login, a mobile number, a username) from the same client: the first
+few are free, then the client must wait 1, 2, 4 ... seconds (at most LOGIN_DELAY_MAX_SECONDS)
+and is answered 429 until then. The owner from another client is not slowed at all. The counters
+live in the rate-limit store (Redis when set), so every process sees the same ones; the key holds
+a hash of the target, never the address itself. Answers never tell whether a login exists.
+Each TOTP time step is accepted once; codes are stored as HMACs and expire.
 """
 import datetime
 import hashlib
 import hmac
+import math
 import secrets
+import time
 
 import pyotp
 from flask import current_app
 from flask_babel import gettext as _
 
+from extensions import counter_storage
 from models import OneTimeCode, TotpDevice, User, db, utcnow
 
 from . import audit
@@ -22,49 +30,86 @@ CODE_TTL = datetime.timedelta(minutes=10)
 CODE_RESEND_AFTER = datetime.timedelta(seconds=30)
 CODES_PER_QUARTER = 5  # codes one user may be sent per 15 minutes
 
+FREE_FAILURES = 5  # failures at one target from one client before the client has to wait
+FAILURE_MEMORY = 3600  # seconds a client's failures at a target are remembered (from the first)
+
 
 class LoginError(Exception):
-    """`reason` is one of: invalid, locked, too_soon, too_many, no_channel."""
+    """`reason` is one of: invalid, wait, too_soon, too_many, no_channel; `seconds` for wait."""
 
-    def __init__(self, reason, until=None):
+    def __init__(self, reason, seconds=None):
         super().__init__(reason)
         self.reason = reason
-        self.until = until
+        self.seconds = seconds
 
 
 def normalise_email(email):
     return (email or "").strip().lower()
 
 
-def is_locked(user):
-    return user.locked_until is not None and user.locked_until > utcnow()
+# -- the throttle: per target and client, never a lock ------------------------------------------
+
+def _throttle_keys(scope, target):
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), f"{scope}:{target}".encode(),
+                      hashlib.sha256).hexdigest()[:32]
+    base = f"sb-throttle/{digest}/{audit.client_ip() or '-'}"
+    return f"{base}/failures", f"{base}/wait"
 
 
-def _register_failure(user, step):
-    user.failed_logins += 1
-    audit.record("auth.failure", user=user.id, obj=user, step=step)
-    if user.failed_logins >= current_app.config["LOCKOUT_AFTER"]:
-        user.locked_until = utcnow() + datetime.timedelta(minutes=current_app.config["LOCKOUT_MINUTES"])
-        user.failed_logins = 0
-        audit.record("auth.locked", user=user.id, obj=user, until=user.locked_until)
-    user.save()
+def delay_after(failures):
+    """Seconds to wait after this many failures: none for the free ones, then doubling, capped."""
+    free = current_app.config.get("LOGIN_FREE_FAILURES", FREE_FAILURES)
+    if failures <= free:
+        return 0
+    cap = current_app.config.get("LOGIN_DELAY_MAX_SECONDS", 300)
+    return min(2 ** min(failures - free - 1, 20), cap)
+
+
+def throttle_check(scope, target):
+    """Raise LoginError("wait", seconds) while this client must wait before trying `target` again."""
+    storage = counter_storage()
+    _, wait_key = _throttle_keys(scope, target)
+    if storage.get(wait_key) > 0:
+        seconds = max(1, math.ceil(storage.get_expiry(wait_key) - time.time()))
+        raise LoginError("wait", seconds)
+
+
+def throttle_failure(scope, target):
+    """Count a failure of this client at `target`; from the free ones on, the next try waits."""
+    storage = counter_storage()
+    failures_key, wait_key = _throttle_keys(scope, target)
+    failures = storage.incr(failures_key, FAILURE_MEMORY)
+    seconds = delay_after(failures)
+    if seconds:
+        storage.clear(wait_key)
+        storage.incr(wait_key, seconds)
+    return seconds
+
+
+def throttle_clear(scope, target):
+    """A success: this client's count at `target` starts again."""
+    storage = counter_storage()
+    for key in _throttle_keys(scope, target):
+        storage.clear(key)
 
 
 def check_password(email, password):
-    """The user whose password this is, ready for the second factor; or LoginError."""
-    user = User.get_or_none(User.email == normalise_email(email))
+    """The user whose password this is, ready for the second factor; or LoginError.
+
+    The answer is the same whether or not the address has a login: the throttle counts the address
+    as typed, and a missing login still costs one argon2 verification (against a dummy hash)."""
+    email = normalise_email(email)
+    throttle_check("password", email)
+    user = User.get_or_none(User.email == email)
     ok = verify_password(user.password_hash if user else None, password or "")
     # Failures are written before the error is raised: never inside a rolled-back transaction.
     with db.atomic():
-        if user is None or user.kind == "employee":
-            audit.record("auth.failure", step="password", email_domain=normalise_email(email).rpartition("@")[2])
+        if user is None or user.kind == "employee" or not ok or user.status != "active":
+            if user is not None:
+                User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
+            audit.record("auth.failure", user=user.id if user else None, obj=user, step="password",
+                         email_domain=email.rpartition("@")[2])
             error = LoginError("invalid")
-        elif is_locked(user):
-            audit.record("auth.refused_locked", user=user.id, obj=user)
-            error = LoginError("locked", user.locked_until)
-        elif not ok or user.status != "active":
-            _register_failure(user, "password")
-            error = LoginError("locked", user.locked_until) if is_locked(user) else LoginError("invalid")
         else:
             error = None
             if needs_rehash(user.password_hash):
@@ -72,7 +117,9 @@ def check_password(email, password):
                 user.save()
             audit.record("auth.password_ok", user=user.id, obj=user)
     if error is not None:
+        throttle_failure("password", email)
         raise error
+    throttle_clear("password", email)
     return user
 
 
@@ -133,7 +180,11 @@ def send_login_code(user, channel, purpose="login"):
 
 def _verify_totp(user, code):
     """Accept a code of any confirmed device, once per time step."""
+    from .two_factor import UnreadableSecret  # (two_factor imports this module)
+
     for device in confirmed_devices(user):
+        if isinstance(device.secret, UnreadableSecret):  # the key that sealed it is gone: fails closed
+            continue
         totp = pyotp.TOTP(device.secret)
         now = utcnow().replace(tzinfo=datetime.timezone.utc)
         for offset in (-1, 0, 1):  # allow one step of clock drift
@@ -168,24 +219,28 @@ def _verify_sent_code(user, code, purpose):
     return False
 
 
-def verify_second_factor(user, method, code, purpose="login"):
-    """True when the code is right; a wrong one counts towards the lock."""
+def verify_second_factor(user, method, code, purpose="login", target=None):
+    """True when the code is right. A wrong one slows this client at `target` (default: the
+    user's login), and raises LoginError("wait") while the client must wait; never a lock."""
+    target = target or f"user:{user.id if user else 0}"
+    throttle_check("code", target)
+    if user is None:  # the mobile-number login with a number that is no employee's: every code is wrong
+        throttle_failure("code", target)
+        return False
     code = "".join(ch for ch in (code or "") if ch.isdigit())
     with db.atomic():
-        user = User.get_by_id(user.id)  # fresh counters
-        if is_locked(user):
-            ok = None
-        elif len(code) == 6:
+        user = User.get_by_id(user.id)
+        if len(code) == 6:
             ok = _verify_totp(user, code) if method == "totp" else _verify_sent_code(user, code, purpose)
         else:
             ok = False
-        if ok is False:
-            _register_failure(user, method)
-        elif ok:
-            user.failed_logins = 0
-            user.save()
-    if ok is None or (not ok and is_locked(user)):
-        raise LoginError("locked", user.locked_until)
+        if not ok:
+            User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
+            audit.record("auth.failure", user=user.id, obj=user, step=method)
+    if ok:
+        throttle_clear("code", target)
+    else:
+        throttle_failure("code", target)
     return ok
 
 

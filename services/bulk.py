@@ -10,6 +10,13 @@ The preview calls the same change service (services/subscription_changes.py) wit
 BulkItem per subscription ("pending" or "skipped" with the reason). Confirming claims the
 request (`UPDATE ... WHERE status = 'preview'`), so a double submit runs it once; the job
 (jobs/bulk.py) calls the service again with `preview=False`, all orders in one batch.
+
+Each item is applied exactly once: its change (the order, its audit event) and the item's
+outcome commit in one transaction that first claims the item (`WHERE outcome = 'pending'`);
+the change's own jobs are queued after that commit. A job that is killed, retried or run
+twice only ever picks up items still pending. When the job gives up for good, the items it
+did not reach are marked failed with INTERRUPTED, and confirming the request again resumes
+exactly those.
 """
 import csv
 import datetime
@@ -23,13 +30,14 @@ from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
 from werkzeug.exceptions import Forbidden, NotFound
 
-from jobs import enqueue
+from jobs import deferred, enqueue, pause_for_item
 from jobs.bulk import run_bulk
 from models import (
     Account,
     AddOn,
     BulkItem,
     BulkRequest,
+    JobRecord,
     Order,
     Plan,
     Subscription,
@@ -64,6 +72,8 @@ OUTCOME_LABELS = {"pending": _l("Will happen"), "ordered": _l("Ordered"), "skipp
 BLOCK_REASONS = changes.BLOCK_REASONS
 CANCEL_REASONS = changes.CANCEL_REASONS
 PER_KIND = {"change_plan": "plans", "add_addon": "add_addons", "remove_addon": "remove_addons"}
+INTERRUPTED = _l("The update stopped before this subscription was changed; nothing was ordered for it. "
+                 "Confirm again to continue.")
 
 
 # -- choosing the subscriptions ---------------------------------------------------------
@@ -357,7 +367,15 @@ def get_bulk(scope, bulk_id):
     if bulk is None:
         raise NotFound()
     bulk.values = json.loads(bulk.params or "{}")
+    if bulk.status == "running" and _reconcile_job(bulk.values.get("job_id")):
+        return get_bulk(scope, bulk.id)  # its job was ended or restarted: read it again
     return bulk
+
+
+def _reconcile_job(job_id):
+    """Check the running request's job: True when it was ended (worker gone) or queued again."""
+    record = JobRecord.get_or_none(JobRecord.id == job_id) if job_id else None
+    return record is not None and exports.reconciled(record) is not record
 
 
 def by_token(scope, token):
@@ -435,23 +453,35 @@ def confirm(scope, token, stepped_up):
     A second submit of the same form finds the request already claimed and starts nothing."""
 
     bulk = by_token(scope, token)
-    if bulk.status != "preview":
+    resuming = bulk.status == "finished" and interrupted(bulk) > 0
+    if bulk.status != "preview" and not resuming:
         return bulk, False
     if bulk.action == "cancel" and not stepped_up:
         raise ServiceError(_("Confirm with your second factor first."), "step_up")
     with db.atomic():
-        claimed = (BulkRequest.update(status="running", started_at=utcnow())
-                   .where(BulkRequest.id == bulk.id, BulkRequest.status == "preview").execute())
+        if resuming:  # a job that gave up: only the items it did not reach run again
+            claimed = (BulkRequest.update(status="running", finished_at=None)
+                       .where(BulkRequest.id == bulk.id, BulkRequest.status == "finished").execute())
+            if claimed:
+                BulkItem.update(outcome="pending", reason="").where(
+                    BulkItem.bulk == bulk.id, BulkItem.outcome == "failed",
+                    BulkItem.reason == bulk.values.get("interrupted_reason", "")).execute()
+        else:
+            claimed = (BulkRequest.update(status="running", started_at=utcnow())
+                       .where(BulkRequest.id == bulk.id, BulkRequest.status == "preview").execute())
         if claimed:
             audit.record_for_scope(scope, "subscription.bulk_confirmed", obj=bulk, change=bulk.action,
-                                   batch=bulk.values.get("batch"))
+                                   batch=bulk.values.get("batch"), **({"resumed": True} if resuming else {}))
     if not claimed:
         return get_bulk(scope, bulk.id), False
     try:
         job_id = enqueue(run_bulk, bulk.id, track=True, user_id=scope.user_id, company_id=scope.company_id)
     except Exception:
         # the queue is down: the request can be confirmed again
-        BulkRequest.update(status="preview", started_at=None).where(BulkRequest.id == bulk.id).execute()
+        if resuming:
+            fail_run(bulk.id, INTERRUPTED)
+        else:
+            BulkRequest.update(status="preview", started_at=None).where(BulkRequest.id == bulk.id).execute()
         raise
     values = json.loads(BulkRequest.get_by_id(bulk.id).params or "{}")
     values["job_id"] = job_id
@@ -482,20 +512,8 @@ def run(scope, bulk_id, progress=None):
                    .where(BulkItem.bulk == bulk.id, BulkItem.outcome == "pending").order_by(BulkItem.id).objects())
     allowed = scope.can("manage")
     for done, item in enumerate(pending, 1):
-        outcome, reason, order_id = "failed", "", None
-        if not allowed:
-            reason = _("You no longer have the right to change subscriptions.")
-        else:
-            try:
-                order = _apply(scope, bulk.action, params, item.subscription_id, item.kind, preview=False,
-                               batch=batch)
-                outcome, order_id = "ordered", order.id
-                reason = _short(describe(order.kind, orders.order_details(order)))
-            except ServiceError as error:
-                reason = _short(error.message)
-            except (NotFound, Forbidden):
-                reason = _("The subscription was not found.")
-        BulkItem.update(outcome=outcome, reason=reason, order=order_id).where(BulkItem.id == item.id).execute()
+        pause_for_item()  # a test-only knob; outside the transaction
+        _run_item(scope, bulk, params, batch, item, allowed)
         if progress and (done % 10 == 0 or done == len(pending)):
             progress(done * 100 // max(1, len(pending)))
     # the change services that take no batch: their orders join it with one UPDATE
@@ -512,12 +530,55 @@ def run(scope, bulk_id, progress=None):
     return result
 
 
-def fail_run(bulk_id, message):
-    """The job crashed: what was not done is marked failed, and the request finished."""
-    BulkItem.update(outcome="failed", reason=_short(message)).where(
-        BulkItem.bulk == bulk_id, BulkItem.outcome == "pending").execute()
-    BulkRequest.update(status="finished", finished_at=utcnow()).where(
-        BulkRequest.id == bulk_id, BulkRequest.status == "running").execute()
+def _run_item(scope, bulk, params, batch, item, allowed):
+    """Apply one item exactly once: claim it, place its order and write its outcome in one
+    transaction (the order's jobs are queued after the commit). Returns the outcome, or None
+    when an earlier run already applied it."""
+    reason = _("You no longer have the right to change subscriptions.")
+    if allowed:
+        try:
+            with deferred(), db.atomic():
+                # the claim is the transaction's first write: a second run waits here, then finds it done
+                if not BulkItem.update(reason="").where(BulkItem.id == item.id, BulkItem.outcome == "pending").execute():
+                    return None
+                order = _apply(scope, bulk.action, params, item.subscription_id, item.kind, preview=False,
+                               batch=batch)
+                BulkItem.update(outcome="ordered", order=order.id,
+                                reason=_short(describe(order.kind, orders.order_details(order)))).where(
+                    BulkItem.id == item.id).execute()
+            return "ordered"
+        except ServiceError as error:
+            reason = _short(error.message)
+        except (NotFound, Forbidden):
+            reason = _("The subscription was not found.")
+    BulkItem.update(outcome="failed", reason=reason).where(BulkItem.id == item.id,
+                                                           BulkItem.outcome == "pending").execute()
+    return "failed"
+
+
+def interrupted(bulk):
+    """How many items a job that gave up left undone (they resume when confirmed again)."""
+    values = json.loads(bulk.params or "{}")
+    if not values.get("interrupted_reason"):
+        return 0
+    return BulkItem.select().where(BulkItem.bulk == bulk.id, BulkItem.outcome == "failed",
+                                   BulkItem.reason == values["interrupted_reason"]).count()
+
+
+def fail_run(bulk_id, message, resumable=True):
+    """The job gave up: what was not done is marked failed with `message` (remembered when
+    `resumable`, so confirming again resumes those items), and the request finished."""
+    message = _short(message)
+    with db.atomic():
+        bulk = BulkRequest.get_or_none(BulkRequest.id == bulk_id)
+        if bulk is None:
+            return
+        values = json.loads(bulk.params or "{}")
+        values["interrupted_reason"] = message if resumable else ""
+        BulkItem.update(outcome="failed", reason=message).where(
+            BulkItem.bulk == bulk_id, BulkItem.outcome == "pending").execute()
+        BulkRequest.update(status="finished", finished_at=utcnow(), params=json.dumps(values, ensure_ascii=False)).where(
+            BulkRequest.id == bulk_id, BulkRequest.status == "running").execute()
 
 
 # -- the result as CSV -------------------------------------------------------------------

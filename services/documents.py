@@ -1,9 +1,12 @@
 """Invoice and credit-note documents: the one entry point views and jobs use.
 
-A document never changes once issued, so its PDF is made once per language and kept under
-DATA_DIR/documents/; the key is kind + id + language + FORMAT_VERSION (raise the version when
-the layout changes and every PDF is made anew). Files are written under a temporary name and
-renamed, so a half-written PDF is never served. Callers have scope-checked the document.
+A document never changes once issued, so its PDF is made once per language and kept in the
+database (StoredFile, written in one INSERT when complete), where every machine finds what any
+worker made; the key is kind + id + language + FORMAT_VERSION (raise the version when the layout
+changes and every PDF is made anew). DATA_DIR/documents/ is only this machine's cache of the
+stored PDFs (e-mail attachments and send_file read it), filled from the database on first use:
+written under a temporary name and renamed, so a half-written PDF is never served. Callers
+have scope-checked the document.
 """
 import os
 import tempfile
@@ -11,9 +14,13 @@ from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
+from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
+from models import StoredFile, db
+
 from . import invoice_pdf, ubl
+from .exports import materialize
 from .locale import regional
 
 FORMAT_VERSION = 1
@@ -46,10 +53,40 @@ def pdf_path(kind, obj_id, lang):
     return folder() / f"{_kind(kind)}-{int(obj_id)}-{language(lang)}.pdf"
 
 
+def _key(path):
+    return f"document:v{FORMAT_VERSION}/{path.name}"
+
+
 def cached_pdf(kind, obj_id, lang):
-    """The PDF made earlier, or None."""
+    """The PDF made earlier (on any machine), as a path in this machine's cache, or None."""
     path = pdf_path(kind, obj_id, lang)
-    return path if path.exists() else None
+    if path.exists():
+        return path
+    stored = StoredFile.get_or_none(StoredFile.key == _key(path))
+    if stored is None:
+        return None
+    return materialize(path, bytes(stored.data))
+
+
+def read_cached(path):
+    """The bytes of a PDF given by its cache path (an e-mail's attachment): from this machine's
+    cache, else from the database, where the machine that made it stored it."""
+    if path.exists():
+        return path.read_bytes()
+    stored = StoredFile.get_or_none(StoredFile.key == _key(path))
+    if stored is None:
+        raise FileNotFoundError(path.name)
+    materialize(path, bytes(stored.data))
+    return bytes(stored.data)
+
+
+def _store(path, data):
+    """Keep the finished PDF in the database; two renders of one document race harmlessly."""
+    try:
+        with db.atomic():
+            StoredFile.create(key=_key(path), content_type=PDF_TYPE, size=len(data), data=data)
+    except IntegrityError:
+        pass  # made at the same time elsewhere: same content
 
 
 def render_pdf(kind, obj_id, lang):
@@ -60,8 +97,11 @@ def render_pdf(kind, obj_id, lang):
     path = pdf_path(kind, obj_id, lang)
     fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as out, force_locale(regional(language(lang))):
+        with os.fdopen(fd, "w+b") as out, force_locale(regional(language(lang))):
             invoice_pdf.write(kind, obj_id, out)
+            out.seek(0)
+            data = out.read()
+        _store(path, data)
         os.replace(partial, path)  # two renders of one document race harmlessly: same content
     except BaseException:
         Path(partial).unlink(missing_ok=True)

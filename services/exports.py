@@ -5,25 +5,44 @@ reads æøå), `;` between cells (the comma is the decimal sign), dates as dd-mm
 decimals with a comma. Rows are written as they come from an iterator, so an export of
 100,000 subscriptions never sits in memory; a half-written file is never downloadable
 (it is written under another name and renamed when complete).
+
+The finished file is kept in the database (StoredFile, one INSERT, so it is whole whenever it
+is visible): any web machine serves what any worker made. The worker's own copy under
+DATA_DIR/exports is scratch, purged with the stored file after MAX_AGE.
 """
 import csv
 import datetime
 import decimal
+import io
 import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
 
 from flask import current_app
-from werkzeug.exceptions import NotFound
+from flask_babel import ngettext
+from werkzeug.exceptions import NotFound, TooManyRequests
 
-from models import JobRecord
+from models import JobRecord, StoredFile, db, utcnow
 
 ENCODING = "utf-8-sig"  # the BOM tells Excel the file is UTF-8
 MAX_AGE = datetime.timedelta(hours=24)
 PROGRESS_EVERY = 500  # rows between progress reports
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 EXPIRED = "expired"  # JobRecord.message of an export whose file the purge removed
+MAX_RUNNING = 3  # exports one user may have queued or running at a time
+EXPORT_KEY = "export:"
+
+
+class TooManyJobs(TooManyRequests):
+    """The user already has as many exports under way as allowed (429, translated)."""
+
+    def __init__(self, limit=MAX_RUNNING):
+        super().__init__(ngettext(
+            "You already have %(num)s export under way. Wait until it is ready, then try again.",
+            "You already have %(num)s exports under way. Wait until one of them is ready, then try again.",
+            limit))
 
 
 class DanishExcel(csv.excel):
@@ -85,9 +104,12 @@ def write_csv(path, header, rows, total=None, progress=None):
         with open(partial, "w", newline="", encoding=ENCODING) as fh:
             writer = csv.writer(fh, dialect=DIALECT)
             writer.writerow([spreadsheet_safe(h) for h in header])
+            pause = _item_pause()
             for row in rows:
                 writer.writerow([cell(v) for v in row])
                 count += 1
+                if pause:
+                    pause()
                 if progress and total and count % PROGRESS_EVERY == 0:
                     progress(min(99, count * 100 // total))
         os.replace(partial, path)
@@ -108,23 +130,52 @@ def export_path(job_id):
     return export_folder() / f"{uuid.UUID(str(job_id))}.csv"
 
 
+def _item_pause():
+    """Inside a job in testing mode, the per-row pause that makes an export slow enough to kill."""
+    from jobs import context, current_job_id, item_delay, pause_for_item  # jobs import services
+
+    return pause_for_item if current_job_id() and item_delay(context.get_app()) else None
+
+
+def keep(job_id, path, content_type="text/csv"):
+    """Store the finished file of an export job in the database (one INSERT); returns its size."""
+    data = Path(path).read_bytes()
+    with db.atomic():
+        StoredFile.delete().where(StoredFile.key == EXPORT_KEY + str(job_id)).execute()  # a retried job's
+        StoredFile.create(key=EXPORT_KEY + str(job_id), job_id=str(job_id), content_type=content_type,
+                          size=len(data), data=data)
+    return len(data)
+
+
+def discard_partial(job_id):
+    """A job that gave up: its half-written scratch file goes at once (on the machine that ran it)."""
+    path = export_path(job_id)
+    path.with_name(path.name + ".part").unlink(missing_ok=True)
+
+
 def purge_old_exports(max_age=MAX_AGE):
-    """Delete export files older than `max_age` and clear their JobRecords' results.
+    """Delete export files older than `max_age` (stored ones, and this machine's scratch copies)
+    and clear their JobRecords' results.
 
     Returns how many files went. Leftover partial files of crashed jobs go too.
     """
     folder = export_folder()
     cutoff = time.time() - max_age.total_seconds()
-    removed = []
+    removed = set()
     for path in folder.iterdir():
         if not path.is_file() or path.stat().st_mtime >= cutoff:
             continue
         path.unlink(missing_ok=True)
         if path.suffix == ".csv":
-            removed.append(path.stem)
+            removed.add(path.stem)
+    stored = (StoredFile.select(StoredFile.job_id)
+              .where(StoredFile.key.startswith(EXPORT_KEY), StoredFile.created_at < utcnow() - max_age))
+    removed.update(job_id for (job_id,) in stored.tuples() if job_id)
+    removed = sorted(removed)
     for start in range(0, len(removed), 500):
-        (JobRecord.update(result="", message=EXPIRED)
-         .where(JobRecord.id.in_(removed[start:start + 500])).execute())
+        chunk = removed[start:start + 500]
+        StoredFile.delete().where(StoredFile.key.in_([EXPORT_KEY + job_id for job_id in chunk])).execute()
+        JobRecord.update(result="", message=EXPIRED).where(JobRecord.id.in_(chunk)).execute()
     return len(removed)
 
 
@@ -137,10 +188,38 @@ def own_job(scope, job_id, name):
                                    JobRecord.company == scope.company_id)
     if record is None or record.name != name:
         raise NotFound()
-    return record
+    return reconciled(record)
 
 
 def file_of(record):
-    """The finished file of an export job, or None (not yet made, failed, or purged)."""
-    path = export_path(record.id)
-    return path if record.status == "finished" and path.exists() else None
+    """The finished file of an export job as a file object read from the database, or None
+    (not yet made, failed, or purged). Nothing is read from this machine's disk."""
+    if record.status != "finished":
+        return None
+    stored = StoredFile.get_or_none(StoredFile.key == EXPORT_KEY + str(record.id))
+    return io.BytesIO(bytes(stored.data)) if stored is not None else None
+
+
+def materialize(path, data):
+    """Write `data` to `path` whole (temporary name, then rename): a local copy of a stored file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def reconciled(record):
+    """The job's record after checking that its worker is still there (jobs/state.py): a job
+    whose worker is gone ends failed, or is queued again when it may run twice."""
+    from jobs import state  # jobs import services
+
+    if record.status in state.ACTIVE and state.reconcile([record]):
+        return JobRecord.get_by_id(record.id)
+    return record

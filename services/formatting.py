@@ -1,6 +1,10 @@
 """Locale-aware formatting for templates: dates, money, numbers, phone numbers."""
+from collections.abc import Mapping
+
 import phonenumbers
 from flask_babel import format_date, format_datetime, format_decimal, get_locale
+
+from extensions import babel
 
 from .money import format_money
 from .validation import danish_number
@@ -48,6 +52,47 @@ def data_volume(kb):
 def duration(seconds):
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes}:{secs:02d}"
+
+
+# One shape per kind of date, whatever length a caller asks for ("short", "medium", "long"):
+# English "22 Nov 2026" and "22 Nov 2026, 14:05", Danish "22. nov. 2026" and "22. nov. 2026 kl. 14.05".
+# "full" adds the weekday. Explicit patterns ("MMMM y" for a month) are passed through as they are.
+DATE_PATTERNS = {
+    "en": {"date": "d MMM y", "datetime": "d MMM y, HH:mm", "time": "HH:mm", "date.full": "EEEE d MMM y"},
+    "da": {"date": "d. MMM y", "datetime": "d. MMM y 'kl.' HH.mm", "time": "HH.mm", "date.full": "EEEE d. MMM y"},
+}
+
+
+class OneDateFormat(Mapping):
+    """Flask-Babel's `date_formats`, per locale: every format_date/format_datetime/format_time
+    call, in templates and services alike, asks it for the pattern of a kind and length."""
+
+    KEYS = tuple(f"{kind}{length}" for kind in ("date", "datetime", "time")
+                 for length in ("", ".short", ".medium", ".long", ".full"))
+
+    def __getitem__(self, key):
+        if key not in self.KEYS:
+            raise KeyError(key)
+        kind, _, length = key.partition(".")
+        if not length:
+            return "medium"
+        locale = get_locale()
+        patterns = DATE_PATTERNS.get(locale.language if locale else "da", DATE_PATTERNS["da"])
+        return patterns.get(key) or patterns[kind]
+
+    def __iter__(self):
+        return iter(self.KEYS)
+
+    def __len__(self):
+        return len(self.KEYS)
+
+
+def use_one_date_format(babel_extension=babel):
+    """Install OneDateFormat on the Babel extension (also done when this module is imported)."""
+    babel_extension.date_formats = OneDateFormat()
+
+
+use_one_date_format()
 
 
 def template_filters():

@@ -57,7 +57,7 @@ from models import (
 from models.numbers import NUMBER_KINDS, OPEN_PORTING
 from models.subscriptions import ENDED
 
-from . import audit, billing, order_text, orders
+from . import audit, billing, fraud, order_text, orders
 from .errors import ServiceError
 from .formatting import phone
 from .ids import parse_id
@@ -378,12 +378,15 @@ def _write_numbers(request_id, numbers):
                                                  PortingNumber.number]).execute()
 
 
-def _start(porting_id):
+def start_port_request(porting_id):
     """Hand the request to the operator side (after the transaction has committed)."""
     from jobs import enqueue
     from jobs.porting import advance_port_request
 
     enqueue(advance_port_request, porting_id)
+
+
+_start = start_port_request
 
 
 # -- a port-in request: placing, correcting, cancelling --------------------------------
@@ -407,8 +410,10 @@ def request_port_in(scope, values, preview=False):
         _write_numbers(request.id, port.numbers)
         order = orders.create(scope, "port_request", account=port.account, details=_details(request.id, port))
         PortingRequest.update(order=order.id).where(PortingRequest.id == request.id).execute()
+        fraud.guard(scope, order)  # sent to the current operator once the notice is over
         request.order = order
-    _start(request.id)
+    fraud.announce(order, numbers=port.numbers if port.kind == "mobile" else ())
+    fraud.start(order, porting_id=request.id)
     return request
 
 
@@ -493,8 +498,8 @@ def advance_port_request(porting_id):
 def send(porting_id):
     """received -> sent; False when it was cancelled, sent already, or is not a port_request."""
     request = PortingRequest.get_or_none(PortingRequest.id == porting_id)
-    if request is None or request.order_id is None:
-        return False
+    if request is None or request.order_id is None or not fraud.may_proceed(request.order_id):
+        return False  # missing, a wizard's request, or under the fraud guard's notice
     with db.atomic():
         now = utcnow()
         moved = (PortingRequest.update(status="sent", updated_at=now)
@@ -770,11 +775,13 @@ def subscription_numbers(scope, q="", type="", account="", page=1):
         # cap, this page's ids, where walking the number index would visit every row again.
         hits = list(query.select(Subscription.id, Subscription.number).order_by().limit(COUNT_CAP + 1).tuples())
         total = len(hits)
+        number, start = _within(number, total)
         if total <= COUNT_CAP:
             ids = [i for i, _n in sorted(hits, key=lambda hit: (hit[1], hit[0]))[start:start + PER_PAGE]]
             rows = rows.where(Subscription.id.in_(ids)) if ids else None
     else:
         total = query.select(Subscription.id).order_by().limit(COUNT_CAP + 1).count()
+        number, start = _within(number, total)
     if total <= start:  # past the end, or nothing found: no second query
         rows = None
     elif not needle or total > COUNT_CAP:
@@ -782,6 +789,12 @@ def subscription_numbers(scope, q="", type="", account="", page=1):
     rows = list(rows.order_by(Subscription.number, Subscription.id)) if rows is not None else []
     return CappedPage(items=rows, number=number, per_page=PER_PAGE, total=min(total, COUNT_CAP),
                       capped=total > COUNT_CAP)
+
+
+def _within(number, total):
+    """A page past the end is the last page (and its first row's offset)."""
+    number = min(number, max(1, -(-min(total, COUNT_CAP) // PER_PAGE)))
+    return number, (number - 1) * PER_PAGE
 
 
 def account_options(scope, limit=200):

@@ -66,7 +66,8 @@ def create(scope, kind, *, subscription=None, account=None, company=None, detail
 
     Returns the order; with `awaiting_acceptance`, also sets a one-time token (returned
     as `order.acceptance_token`) whose hash the acceptance link is checked against."""
-    assert kind in APPLY, kind
+    if kind not in APPLY:
+        raise ValueError(f"unknown order kind {kind!r}")
     if not db.in_transaction():
         raise RuntimeError("orders are created inside the change's transaction")
     account_id = account.id if account is not None else (subscription.account_id if subscription else None)
@@ -340,7 +341,8 @@ def _apply_blocks(adding):
 def register(kind, apply):
     """An order kind of another area: `apply(order, details, answer)` runs in the transaction that
     completes the order (after the network said yes). Call at import time of the area's service."""
-    assert kind not in APPLY or APPLY[kind] is apply, kind
+    if kind in APPLY and APPLY[kind] is not apply:
+        raise ValueError(f"order kind {kind!r} is registered twice")
     APPLY[kind] = apply
 
 

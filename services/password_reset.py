@@ -142,7 +142,7 @@ def send_sms_code(user):
 
 
 def verify_factor(user, method, code):
-    """The login's own second-factor check: wrong codes count towards the lock (auth.LoginError)."""
+    """The login's own second-factor check: wrong codes slow this client (auth.LoginError "wait")."""
     if method not in factor_methods(user):
         return False
     return auth_service.verify_second_factor(user, method, code, purpose=SMS_PURPOSE)

@@ -6,7 +6,7 @@ from models import User, db, utcnow
 from . import audit
 from .messages import in_locale, queue_message
 from .passwords import hash_password, password_problem, verify_password
-from .sessions import end_user_sessions
+from .sessions import end_user_sessions, reauth_blocked
 
 
 def change_name(user, name):
@@ -20,11 +20,23 @@ def email_taken(email, user):
 
 
 def change_contact(user, email, mobile):
-    """Apply a confirmed change of e-mail and/or mobile, and tell the old address."""
+    """Apply a confirmed change of e-mail and/or mobile, and tell the old address.
+
+    An e-mail address another login uses is left out, and that login's owner is told: the
+    person asking learns no more than they would from a free address (no one's login shows)."""
     old_email, old_mobile = user.email, user.mobile
+    owner = User.get_or_none(User.email == email, User.id != user.id) if email != old_email else None
+    refused = owner is not None
+    if refused:
+        body = in_locale(owner.locale, lambda: _(
+            "Someone tried to use this e-mail address for another Selvbetjening login. Nothing was "
+            "changed, and your own login is as before. If you know nothing about it, you need not do anything."))
+        subject = in_locale(owner.locale, lambda: _("Your e-mail address was not used"))
+        queue_message("email", email, body, subject=subject, user=owner.id)
+        email = old_email
     with db.atomic():
         User.update(email=email, mobile=mobile).where(User.id == user.id).execute()
-        audit.record("settings.contact", user=user.id, obj=user,
+        audit.record("settings.contact", user=user.id, obj=user, email_refused=refused,
                      email_changed=email != old_email, mobile_changed=mobile != old_mobile)
     if email != old_email:
         body = in_locale(user.locale, lambda: _(
@@ -40,9 +52,13 @@ def change_contact(user, email, mobile):
 
 
 def change_password(user, current, new, keep_session_hash):
-    """Returns a reason code (wrong_current, too_short, too_long, too_common) or None."""
+    """Returns a reason code (too_many_attempts, wrong_current, too_short, too_long, too_common) or None.
+    The current password is the re-authentication of this change: limited per user like the others."""
+    if reauth_blocked(user):
+        return "too_many_attempts"
     if not verify_password(user.password_hash, current or ""):
-        audit.record("settings.password_failed", user=user.id, obj=user)
+        with db.atomic():
+            audit.record("settings.password_failed", user=user.id, obj=user)
         return "wrong_current"
     problem = password_problem(new, (user.email, user.name))
     if problem:

@@ -23,6 +23,7 @@ from models import (
     Subscription,
     SupportTicket,
 )
+from models.database import column_where, rows_with_parent
 
 from .ids import parse_id
 from .rights import effective_functions
@@ -144,8 +145,7 @@ def search_accounts(query, q, limit):
 def company_tree(customer_id, company_id):
     """The company and all its subsidiaries, walking the parent links of the customer's companies."""
     children = {}
-    for cid, parent_id in (Company.select(Company.id, Company.parent)
-                           .where(Company.customer == customer_id).tuples()):
+    for cid, parent_id in column_where(Company, (Company.id, Company.parent), Company.customer, customer_id):
         children.setdefault(parent_id, []).append(cid)
     tree, todo = [], [company_id]
     while todo:
@@ -160,13 +160,18 @@ def memberships_of(user_id):
             .where(Membership.user == user_id).order_by(Company.name))
 
 
+def user_memberships(user_id):
+    """memberships_of as a list (company attached, by company name), for every request: one fixed query."""
+    memberships = rows_with_parent(Membership, Membership.company, Membership.user, user_id)
+    return sorted(memberships, key=lambda m: (m.company.name, m.id))
+
+
 def build_scope(membership):
     company = membership.company
     account_ids = None
     if not membership.full_access:
-        account_ids = tuple(a for (a,) in MembershipAccount
-                            .select(MembershipAccount.account)
-                            .where(MembershipAccount.membership == membership.id).tuples())
+        account_ids = tuple(a for (a,) in column_where(MembershipAccount, (MembershipAccount.account,),
+                                                       MembershipAccount.membership, membership.id))
     return Scope(
         user_id=membership.user_id, membership_id=membership.id,
         customer_id=company.customer_id, company_id=company.id,

@@ -1,28 +1,250 @@
-"""The top bar's search: subscriptions by name or number, accounts by number or name."""
-from models import Account, Subscription
+"""Search over the scope: the top bar's suggestions and the full result page.
 
-LIMIT = 8
+Subscriptions match by name, number or e-mail; accounts by number or name. Both follow
+the membership's scope (customer, companies, chosen accounts) and rights. Counts never
+read more than CAP + 1 rows: above CAP the page says "more than 100", so a keystroke
+costs the same at 300 subscriptions as at 1,000,000.
+"""
+from dataclasses import dataclass
+
+from peewee import SQL, NodeList, PostgresqlDatabase, Table
+
+from models import Account, Company, Subscription, db
+
+from .ids import parse_id
+
+LIMIT = 8  # suggestions per kind in the top bar
+CAP = 100  # counts stop here
+PER_PAGE = 25  # rows per page of the full result page
+MAX_PAGE = 400  # OFFSET paging: deep pages are refused (shown as the last allowed page)
+MAX_QUERY = 100  # characters; longer text is cut, never an error
+KINDS = ("subscriptions", "accounts")
+
+
+@dataclass(frozen=True)
+class Count:
+    """A count that stops at CAP: `more` says there are more than `value`."""
+
+    value: int
+    more: bool = False
+
+    def __add__(self, other):
+        total = self.value + other.value
+        return Count(min(total, CAP), self.more or other.more or total > CAP)
+
+
+@dataclass
+class Suggestions:
+    query: str
+    subscriptions: list
+    accounts: list
+    total: Count
+
+    @property
+    def empty(self):
+        return not self.subscriptions and not self.accounts
+
+
+@dataclass
+class ResultList:
+    kind: str
+    items: list
+    count: Count
+    page: int
+    has_next: bool
+
+    @property
+    def has_prev(self):
+        return self.page > 1
+
+
+@dataclass
+class ResultPage:
+    query: str
+    kind: str  # "" for the overview of every kind, else the one kind being paged
+    lists: list  # ResultList per kind the membership may search
+
+    @property
+    def empty(self):
+        return all(not r.items for r in self.lists)
+
+
+def clean_query(text):
+    """Lower-case, trimmed, at most MAX_QUERY characters, no control characters (PostgreSQL refuses NUL)."""
+    text = "".join(ch for ch in str(text or "")[:MAX_QUERY * 2] if ch.isprintable())
+    return " ".join(text.split())[:MAX_QUERY].lower()
 
 
 def _digits(text):
     return "".join(ch for ch in text if ch.isdigit())
 
 
+MIN_INDEXED = 3  # the trigram indexes need three characters; shorter text is a prefix search
+
+
+def _uses_postgres():
+    return isinstance(db.obj, PostgresqlDatabase)
+
+
+def _prefix(field, text):
+    """`field` starts with `text`: a range on the field's index (LIKE 'x%' can't use it in SQLite)."""
+    return (field >= text) & (field < text + "\uffff")
+
+
+FTS = Table("subscription_fts", ("rowid",))
+
+
+def _phrase(text):
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _like_substring(text):
+    """search_key LIKE '%text%', the wildcards in the text taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return NodeList((Subscription.search_key, SQL("LIKE"), "%" + escaped + "%", SQL("ESCAPE '\\'")))
+
+
+def subscription_match(text, walk=False):
+    """The condition "a subscription matches the search text", for the overview and the top search.
+
+    `text` is clean_query's (lower case). Three characters or more: a substring of the search key
+    (name, number with and without +45, e-mail) through the trigram index — SQLite's FTS5 table
+    subscription_fts, PostgreSQL's pg_trgm GIN index (migration 0020). Shorter: the name, e-mail
+    or number starts with it, each served by a sort index.
+
+    `walk` (SQLite) is for a text that matches many rows ("hansen": 4.5 % of them): the FTS hit list
+    would be read and sorted whole for one page, while walking the sort index and checking each row's
+    search key finds a page after about per_page / share rows. The caller knows from the capped count.
+    """
+    if len(text) >= MIN_INDEXED:
+        if _uses_postgres():
+            return Subscription.search_key.contains(text)
+        if walk:
+            return _like_substring(text)
+        return Subscription.id.in_(SQL("(SELECT rowid FROM subscription_fts WHERE subscription_fts MATCH ?)", [_phrase(text)]))
+    condition = None
+    for variant in {text, text.capitalize(), text.upper(), text.title()}:
+        part = _prefix(Subscription.holder_name, variant)
+        condition = part if condition is None else condition | part
+    condition |= _prefix(Subscription.holder_email, text)
+    digits = _digits(text)
+    if digits:
+        condition |= _prefix(Subscription.number, "+45" + digits) | _prefix(Subscription.number, digits)
+    return condition
+
+
+def match_for_count(query, text):
+    """`query` (of subscriptions) narrowed to `text`, shaped for a capped count: on SQLite the FTS hits
+    drive a join, so the count's LIMIT stops reading them (`id IN (hits)` would build the whole list)."""
+    if len(text) >= MIN_INDEXED and not _uses_postgres():
+        return (query.switch(Subscription).join(FTS, on=(FTS.rowid == Subscription.id))
+                .where(SQL("subscription_fts MATCH ?", [_phrase(text)])))
+    return query.where(subscription_match(text))
+
+
+SMALL_SCOPE = 2_000  # a limited scope with at most this many subscriptions is searched row by row
+
+
+def scan_scope(scope, text):
+    """True when `text` is best found by checking each subscription of the scope (SQLite): a user limited
+    to accounts with few subscriptions. The FTS hits are every customer's ("hansen": 4,500 at 100k), each
+    looked up to see whether it is in scope; the scope's own rows are fewer. One capped count decides."""
+    if len(text) < MIN_INDEXED or _uses_postgres() or not scope.limited:
+        return False
+    in_scope = scope.subscriptions(details=False).select(Subscription.id).order_by().limit(SMALL_SCOPE + 1).count()
+    return in_scope <= SMALL_SCOPE
+
+
+def many_matches(text, count_more):
+    """Whether the rows of a search should walk the sort index (`subscription_match(walk=True)`)."""
+    return count_more and len(text) >= MIN_INDEXED and not _uses_postgres()
+
+
+def _kinds(scope):
+    """Accounts are searched only with the right to open them (the result links to the account page)."""
+    return [k for k in KINDS if scope.can(k)]
+
+
+def _subscriptions(scope, text, walk=False):
+    """Matching subscriptions with their account and company (one query, no per-row lookups)."""
+    return (scope.subscriptions(details=False)
+            .select(Subscription, Account, Company)
+            .join(Account).switch(Subscription).join(Company, on=(Subscription.company == Company.id))
+            .where(subscription_match(text, walk))
+            .order_by(Subscription.holder_name, Subscription.id))
+
+
+def _subscription_count(scope, text, scan=False):
+    query = scope.subscriptions(details=False)
+    return _capped_count(query.where(subscription_match(text, walk=True)) if scan else match_for_count(query, text))
+
+
+def _accounts(scope, text):
+    digits = _digits(text)
+    condition = Account.name.contains(text)
+    if digits:
+        condition |= Account.number.startswith(digits)
+    return (scope.accounts().select(Account, Company).join(Company, on=(Account.company == Company.id))
+            .where(condition).order_by(Account.number))
+
+
+def _query(scope, kind, text):
+    return _subscriptions(scope, text) if kind == "subscriptions" else _accounts(scope, text)
+
+
+def _capped_count(query):
+    """COUNT over at most CAP + 1 rows."""
+    n = query.select(query.model.id).order_by().limit(CAP + 1).count()
+    return Count(min(n, CAP), n > CAP)
+
+
+def suggestions(scope, text, limit=LIMIT):
+    """The top bar: up to `limit` of each kind and the capped number of all results."""
+    text = clean_query(text)
+    found = {k: [] for k in KINDS}
+    total = Count(0)
+    if len(text) >= 2:
+        for kind in _kinds(scope):
+            if kind == "subscriptions" and len(text) >= MIN_INDEXED:
+                # the capped count first: it says how to read the few rows shown (see subscription_match)
+                scan = scan_scope(scope, text)
+                count = _subscription_count(scope, text, scan)
+                found[kind] = list(_subscriptions(scope, text, scan or many_matches(text, count.more)).limit(limit))
+                total += count
+                continue
+            query = _query(scope, kind, text)
+            found[kind] = list(query.limit(limit))
+            # a short list is the whole count; a full one asks the capped count
+            total += Count(len(found[kind])) if len(found[kind]) < limit else _capped_count(query)
+    return Suggestions(text, found["subscriptions"], found["accounts"], total)
+
+
 def search(scope, text, limit=LIMIT):
     """(subscriptions, accounts) within the scope; each list at most `limit` long."""
-    text = (text or "").strip().lower()
-    if len(text) < 2:
-        return [], []
-    subscriptions = []
-    if scope.can("subscriptions"):
-        subscriptions = list(scope.subscriptions()
-                             .where(Subscription.search_key.contains(text))
-                             .order_by(Subscription.holder_name).limit(limit))
-    accounts = []
-    if scope.can("accounts"):  # results link to the account page, which needs the right
-        digits = _digits(text)
-        condition = Account.name.contains(text)
-        if digits:
-            condition |= Account.number.startswith(digits)
-        accounts = list(scope.accounts().where(condition).order_by(Account.number).limit(limit))
-    return subscriptions, accounts
+    found = suggestions(scope, text, limit)
+    return found.subscriptions, found.accounts
+
+
+def result_page(scope, text, kind="", page=1):
+    """The full result page: without `kind` the first page of every kind; with it, page `page` of that kind."""
+    text = clean_query(text)
+    kinds = _kinds(scope)
+    kind = kind if kind in kinds else ""
+    page = min(parse_id(page) or 1, MAX_PAGE) if kind else 1
+    lists = []
+    if len(text) >= 2:
+        for k in ([kind] if kind else kinds):
+            query = _query(scope, k, text)
+            scan = k == "subscriptions" and scan_scope(scope, text)
+            count = (_subscription_count(scope, text, scan) if k == "subscriptions" and len(text) >= MIN_INDEXED
+                     else _capped_count(query))
+            if k == "subscriptions" and (scan or many_matches(text, count.more)):
+                query = _subscriptions(scope, text, walk=True)
+            if not count.more and count.value:  # past the end: the last page
+                page_of_k = min(page, -(-count.value // PER_PAGE))
+            else:
+                page_of_k = page if k == kind else 1
+            rows = list(query.offset((page_of_k - 1) * PER_PAGE).limit(PER_PAGE + 1))
+            lists.append(ResultList(k, rows[:PER_PAGE], count, page_of_k,
+                                    len(rows) > PER_PAGE and page_of_k < MAX_PAGE))
+    return ResultPage(text, kind, lists)

@@ -1,18 +1,28 @@
 """Server-side sessions: the cookie holds a random token, the database the data.
 
 Sessions are revocable (delete the row), get a new id on every privilege change
-(`rotate_session`) and expire after an idle period.
+(`rotate_session`) and expire, both checked here on the server: after SESSION_IDLE_MINUTES
+without a request, and SESSION_ABSOLUTE_HOURS after the login whatever the activity (the row's
+created_at, kept when the same login's session is rotated). A signed-in session that expired
+opens as a new one whose `expired` says why ("idle" or "absolute"), for the login page.
+
+Re-authentication (blueprints/step_up.py) is limited per user here: `reauth_blocked` counts the
+failures `record_reauth_failure` wrote to the audit trail in the last REAUTH_WINDOW_MINUTES.
 """
 import datetime
 import hashlib
 import json
 import secrets
 
-from flask import request
+from flask import current_app, request
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
-from models import WebSession, utcnow
+from models import AuditEvent, WebSession, db, utcnow
+from models.database import row_where
+
+from . import audit
+from .passwords import verify_password
 
 TOUCH_EVERY = datetime.timedelta(seconds=60)  # how often last_seen_at is written
 
@@ -32,6 +42,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.modified = False
         self.rotate = False
         self.destroy = False
+        self.expired = None  # "idle" or "absolute": a signed-in session ended before this request
 
 
 def rotate_session(session):
@@ -53,18 +64,29 @@ def end_user_sessions(user_id, keep_token_hash=None):
     return query.execute()
 
 
-class DatabaseSessionInterface(SessionInterface):
-    def _idle(self, app):
-        return datetime.timedelta(minutes=app.config["SESSION_IDLE_MINUTES"])
+def expiry_of(row, config, now=None):
+    """None while the session row is alive; else "idle" or "absolute"."""
+    now = now or utcnow()
+    if now - row.last_seen_at >= datetime.timedelta(minutes=config["SESSION_IDLE_MINUTES"]):
+        return "idle"
+    if now - row.created_at >= datetime.timedelta(hours=config["SESSION_ABSOLUTE_HOURS"]):
+        return "absolute"
+    return None
 
+
+class DatabaseSessionInterface(SessionInterface):
     def open_session(self, app, request):
         token = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if token and len(token) < 100:
-            row = WebSession.get_or_none(WebSession.token_hash == _hash(token))
-            if row is not None and utcnow() - row.last_seen_at < self._idle(app):
-                return ServerSession(json.loads(row.data), token=token, row=row)
+            row = row_where(WebSession, WebSession.token_hash, _hash(token))  # fixed SQL: on every request
             if row is not None:
+                expired = expiry_of(row, app.config)
+                if expired is None:
+                    return ServerSession(json.loads(row.data), token=token, row=row)
                 row.delete_instance()
+                session = ServerSession()
+                session.expired = expired if row.user_id is not None else None
+                return session
         return ServerSession()
 
     def save_session(self, app, session, response):
@@ -84,12 +106,15 @@ class DatabaseSessionInterface(SessionInterface):
         now = utcnow()
         user_id = session.get("_user_id")
         if session.row is None or session.rotate:
+            started = now
             if session.row is not None:
+                if user_id is not None and str(session.row.user_id) == str(user_id):
+                    started = session.row.created_at  # the same login: the absolute limit runs on
                 session.row.delete_instance()
             session.token = secrets.token_urlsafe(32)
             session.row = WebSession.create(
                 token_hash=_hash(session.token), user=user_id, data=json.dumps(dict(session)),
-                last_seen_at=now, ip=request.remote_addr or "",
+                last_seen_at=now, created_at=started, ip=request.remote_addr or "",
                 user_agent=(request.user_agent.string or "")[:200],
             )
         elif session.modified or now - session.row.last_seen_at > TOUCH_EVERY:
@@ -103,3 +128,47 @@ class DatabaseSessionInterface(SessionInterface):
 
 def current_token_hash(session):
     return session.row.token_hash if getattr(session, "row", None) is not None else None
+
+
+# -- re-authentication, limited per user ------------------------------------------------------
+
+REAUTH_FAILED = "auth.reauth_failed"
+FAILURES = (REAUTH_FAILED, "settings.password_failed")  # the wrong current password of a password change counts
+
+
+def _reauth_window():
+    return datetime.timedelta(minutes=current_app.config["REAUTH_WINDOW_MINUTES"])
+
+
+def reauth_failures(user):
+    return (AuditEvent.select()
+            .where(AuditEvent.user == user.id, AuditEvent.action.in_(FAILURES),
+                   AuditEvent.created_at > utcnow() - _reauth_window())
+            .count())
+
+
+def reauth_blocked(user):
+    """True when the user has used up the wrong passwords and codes of the window."""
+    return reauth_failures(user) >= current_app.config["REAUTH_MAX_FAILURES"]
+
+
+def record_reauth_failure(user, method):
+    """A wrong password or code when re-authenticating (also the current-password check); the number
+    of attempts the user has left in the window."""
+    with db.atomic():
+        audit.record(REAUTH_FAILED, user=user.id, obj=user, method=method)
+    return max(0, current_app.config["REAUTH_MAX_FAILURES"] - reauth_failures(user))
+
+
+def record_reauth(user, method):
+    audit.record("auth.reauthenticated", user=user.id, obj=user, method=method)
+
+
+def password_again(user, password):
+    """Re-authentication by password: True when right (audited); a wrong one counts as a failure.
+    The caller checks reauth_blocked first."""
+    if user.password_hash and verify_password(user.password_hash, password or ""):
+        record_reauth(user, "password")
+        return True
+    record_reauth_failure(user, "password")
+    return False

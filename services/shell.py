@@ -4,7 +4,7 @@ from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from . import audit
-from .scope import build_scope, memberships_of
+from .scope import build_scope, user_memberships
 
 
 def load_membership():
@@ -12,7 +12,7 @@ def load_membership():
 
     Read on every request, so changed rights take effect on the next one.
     """
-    memberships = list(memberships_of(current_user.id))
+    memberships = user_memberships(current_user.id)
     chosen = session.get("company_id")
     membership = next((m for m in memberships if m.company_id == chosen),
                       memberships[0] if memberships else None)

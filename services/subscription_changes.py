@@ -12,7 +12,6 @@ from werkzeug.exceptions import NotFound
 
 from models import (
     AddOn,
-    Membership,
     Plan,
     SimCard,
     Subscription,
@@ -23,7 +22,7 @@ from models import (
 )
 from models.subscriptions import BLOCK_PARTS
 
-from . import audit, numbers, orders
+from . import audit, fraud, numbers, orders
 from .errors import ServiceError
 from .messages import public_url, queue_message
 from .sessions import end_user_sessions
@@ -76,6 +75,7 @@ def reveal_codes(scope, subscription_id, stepped_up):
     with db.atomic():
         audit.record_for_scope(scope, "subscription.codes_revealed", obj=subscription,
                                sims=[s.iccid for s in sims])
+    fraud.after_codes_revealed(scope, subscription)  # many reveals: the next needs a new code
     return sims
 
 
@@ -111,29 +111,21 @@ def change_sim(scope, subscription_id, how, iccid="", address="", reason="lost",
         details["delivery_address"] = address
     orders.refuse_if_open(subscription, ("sim_change",),
                           _("A SIM change is already on its way for this subscription."))
+    fraud.check_sim_burst(scope, subscription)
     if preview:
         return orders.Preview("sim_change", subscription, details)
+    return _guarded(scope, "sim_change", subscription, details)
+
+
+def _guarded(scope, kind, subscription, details, batch=None, review=False, **create):
+    """An order under the fraud guard: the number and the admins are told before it is carried
+    out, and it waits the notice period (and, with `review`, staff) first."""
     with db.atomic():
-        order = orders.create(scope, "sim_change", subscription=subscription, details=details)
-    _warn_of_sim_change(scope, subscription)
-    orders.submit(order)
+        order = orders.create(scope, kind, subscription=subscription, details=details, batch=batch, **create)
+        fraud.guard(scope, order, review=review)
+    fraud.announce(order)
+    fraud.start(order)
     return order
-
-
-def _warn_of_sim_change(scope, subscription):
-    """Before a SIM change: an SMS to the number and an e-mail to the company's admins."""
-    queue_message("sms", subscription.number, _(
-        "A new SIM card has been ordered for your number. If you did not expect this, contact "
-        "your company's administrator."), company=subscription.company_id)
-    admins = (User.select(User.email).join(Membership)
-              .where(Membership.company == subscription.company_id, Membership.is_admin == True,  # noqa: E712
-                     User.status == "active"))
-    for admin in admins:
-        queue_message("email", admin.email, _(
-            "A new SIM card has been ordered for %(name)s (%(number)s). See the order: %(url)s",
-            name=subscription.holder_name, number=subscription.number,
-            url=public_url("subscriptions.detail", subscription_id=subscription.id)),
-            subject=_("SIM change ordered"), company=subscription.company_id)
 
 
 # -- plan, account, add-ons ------------------------------------------------------------
@@ -253,8 +245,13 @@ def cancel(scope, subscription_id, end_date, reason, stepped_up, batch=None, pre
     if reason == "moving_operator":  # a port-out: refused while the number has a port lock
         numbers.refuse_port_out(subscription)
     _ending_checks(subscription)
-    return _place(scope, "cancel", subscription, preview, {
-        "number": subscription.number, "end_date": day.isoformat(), "reason": reason}, batch=batch)
+    details = {"number": subscription.number, "end_date": day.isoformat(), "reason": reason}
+    review = reason == "moving_operator" and fraud.port_out_needs_review(subscription.id)
+    if preview:
+        preview = orders.Preview("cancel", subscription, details)
+        preview.held_for_review = review
+        return preview
+    return _guarded(scope, "cancel", subscription, details, batch=batch, review=review)
 
 
 def transfer(scope, subscription_id, name, email, end_date, stepped_up, batch=None, preview=False):
@@ -273,9 +270,7 @@ def transfer(scope, subscription_id, name, email, end_date, stepped_up, batch=No
                "end_date": day.isoformat()}
     if preview:
         return orders.Preview("transfer", subscription, details)
-    with db.atomic():
-        order = orders.create(scope, "transfer", subscription=subscription, batch=batch, awaiting_acceptance=True,
-                              details=details)
+    order = _guarded(scope, "transfer", subscription, details, batch=batch, awaiting_acceptance=True)
     queue_message("email", address, _(
         "%(company)s will transfer the subscription with the number %(number)s to you as a private "
         "customer from %(date)s. Accept or decline here within 14 days: %(url)s",

@@ -17,10 +17,11 @@ from models import (
 from models.catalogue import KINDS
 from models.subscriptions import STATUSES
 
-from . import audit, exports
+from . import audit, exports, listing
 from .formatting import phone
 from .ids import parse_id
-from .listing import paginate
+from .listing import capped_count, keyset_paginate
+from .search import MIN_INDEXED, clean_query, many_matches, match_for_count, scan_scope, subscription_match
 
 SORTS = {
     "name": (Subscription.holder_name, Subscription.id),
@@ -31,6 +32,7 @@ SORTS = {
 }
 
 
+SEARCH_COUNT_CAP = 1_000
 FILTERS = ("q", "kind", "status", "account", "company")  # what the overview, bulk and export share
 MAX_ACCOUNT_OPTIONS = 200  # more accounts than this: a text field for the account number
 
@@ -55,10 +57,12 @@ def parse_filters(args):
     }
 
 
-def _narrowed(query, q="", kind="", status="", account="", company=None):
-    text = (q or "").strip().lower()
+def _narrowed(query, q="", kind="", status="", account="", company=None, how=None):
+    """`how` of the search text: None (the FTS hit list), "walk" (many matches: see subscription_match)
+    or "count" (shaped for a capped count)."""
+    text = clean_query(q)
     if text:
-        query = query.where(Subscription.search_key.contains(text))
+        query = match_for_count(query, text) if how == "count" else query.where(subscription_match(text, how == "walk"))
     if kind in KINDS:
         query = query.where(Subscription.kind == kind)
     if status in STATUSES:
@@ -94,11 +98,57 @@ def matching(scope, q="", kind="", status="", account="", company=None, sort=Non
     return query
 
 
-def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, account="", company=None):
-    """One page of the overview: two queries (count and rows), whatever the filters."""
+class _Named:
+    """`.name` / `.number` of a row's plan, account or company, as the template reads them."""
+
+    __slots__ = ("name", "number")
+
+    def __init__(self, name=None, number=None):
+        self.name, self.number = name, number
+
+
+class OverviewRow:
+    """One row of the overview: the columns it shows and nothing more. Building a model instance per
+    joined table (subscription, account, plan, company) with every column cost more than the query."""
+
+    __slots__ = ("id", "holder_name", "number", "kind", "status", "holder_email", "search_key", "plan", "account",
+                 "company")
+
+    def __init__(self, id, holder_name, number, kind, status, holder_email, search_key, plan_name, account_number,
+                 company_name=None):
+        self.id, self.holder_name, self.number, self.kind = id, holder_name, number, kind
+        self.status, self.holder_email, self.search_key = status, holder_email, search_key
+        self.plan, self.account, self.company = _Named(plan_name), _Named(number=account_number), _Named(company_name)
+
+
+def _overview_rows(scope, filters, how=None):
+    """The overview's rows: only the shown columns (and the sort keys), as OverviewRow."""
+    columns = [Subscription.id, Subscription.holder_name, Subscription.number, Subscription.kind, Subscription.status,
+               Subscription.holder_email, Subscription.search_key, Plan.name.alias("plan_name"), Account.number.alias("account_number")]
+    query = (scope.subscriptions(details=False)
+             .join(Account, on=(Subscription.account == Account.id))
+             .switch(Subscription).join(Plan, on=(Subscription.plan == Plan.id)))
+    if shows_companies(scope):
+        columns.append(Company.name.alias("company_name"))
+        query = query.switch(Subscription).join(Company, on=(Subscription.company == Company.id))
+    return _narrowed(query.select(*columns), how=how, **filters).objects(OverviewRow)
+
+
+def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, account="", company=None, cursor=None):
+    """One page of the overview: two queries (a count capped at 10,000 and the rows), whatever the
+    filters, the size and the page. Previous/next follow a cursor (keyset), never an OFFSET."""
+    scope.require("subscriptions")
     filters = {"q": q, "kind": kind, "status": status, "account": account, "company": company}
-    rows = matching(scope, sort=sort, details=True, **filters)
-    return paginate(rows, page, count_query=matching(scope, **filters))
+    sort = sort if sort in SORTS else "name"
+    text = clean_query(q)
+    # a search counts to SEARCH_COUNT_CAP: each match found costs a row lookup, and the page says
+    # "more than 1,000" as well as "more than 10,000"
+    cap = min(SEARCH_COUNT_CAP, listing.COUNT_CAP) if len(text) >= MIN_INDEXED else listing.COUNT_CAP
+    scan = scan_scope(scope, text)  # a small limited scope: check its rows rather than every customer's hits
+    counted = capped_count(_narrowed(scope.subscriptions(details=False), how="walk" if scan else "count", **filters), cap)
+    rows = _overview_rows(scope, filters, how="walk" if scan or many_matches(text, counted[1]) else None)
+    return keyset_paginate(rows, SORTS[sort], f"subscriptions:{sort}", page=page, cursor=cursor,
+                           counted=counted, cap=cap)
 
 
 def filter_options(scope):

@@ -153,18 +153,21 @@ def existing_login_in_scope(scope, email):
 # -- validation ------------------------------------------------------------------------
 
 def clean_details(name, email, mobile):
-    """Normalised (name, email, mobile) or ServiceError naming the field."""
+    """Normalised (name, email, mobile) or ServiceError naming every field that is wrong."""
+    errors = {}
     name = " ".join((name or "").split())
     if not name:
-        raise ServiceError(_("Enter the user's name."), "name")
-    if len(name) > NAME_MAX:
-        raise ServiceError(_("The name can be at most %(num)d characters.", num=NAME_MAX), "name")
+        errors["name"] = _("Enter the user's name.")
+    elif len(name) > NAME_MAX:
+        errors["name"] = _("The name can be at most %(num)d characters.", num=NAME_MAX)
     email = email_address(email)
     if email is None:
-        raise ServiceError(_("Enter a valid e-mail address."), "email")
+        errors["email"] = _("Enter a valid e-mail address.")
     number = danish_number(mobile)
     if number is None:
-        raise ServiceError(_("Enter a Danish mobile number with 8 digits."), "mobile")
+        errors["mobile"] = _("Enter a Danish mobile number with 8 digits.")
+    if errors:
+        raise ServiceError.of(errors)
     return name, email, number
 
 
@@ -291,8 +294,17 @@ def update_rights(scope, user_id, membership_id, full_access, account_ids, funct
         raise NotFound()
     is_admin = bool(is_admin)
     full_access = bool(full_access) or is_admin
-    per_company = clean_accounts(scope, [membership.company_id], full_access, account_ids, is_admin)
-    functions = clean_functions(functions, is_admin)
+    errors = {}
+    try:
+        functions = clean_functions(functions, is_admin)
+    except ServiceError as error:
+        errors.update(error.errors)
+    try:
+        per_company = clean_accounts(scope, [membership.company_id], full_access, account_ids, is_admin)
+    except ServiceError as error:
+        errors.update(error.errors)
+    if errors:
+        raise ServiceError.of(errors)
     with db.atomic():
         if membership.is_admin and not is_admin:
             _refuse_last_admin(user, [membership.company_id])

@@ -50,3 +50,29 @@ def order_date(value, earliest=None):
     if day > utcnow().date() + datetime.timedelta(days=DAYS_AHEAD):
         return None, _("The date can be at most a year ahead.")
     return day, None
+
+
+# Length caps, in characters, for everything people type or put in a URL. Forms and services check
+# their own fields against the caps that fit them (a name, a subject, a pasted list) and answer 422
+# with a translated message; blueprints/input_limits.py applies the outer caps to every request, so
+# no value anywhere reaches a service, a query or a log longer than these.
+SEARCH_MAX = 100  # a search box or a text filter: longer is cut, never refused
+QUERY_VALUE_MAX = 500  # any value in a query string (ids, pages, dates, a next URL): longer is cut
+QUERY_PAIRS_MAX = 5000  # values in one query string; the rest are dropped (selections go by POST)
+NAME_MAX = 100  # a person's, company's, account's or device's name
+SHORT_TEXT_MAX = 200  # a subject, reference, address or reason
+LONG_TEXT_MAX = 5000  # a message: a support ticket, a reply, an outage text
+LIST_TEXT_MAX = 100_000  # a pasted list: 5,000 numbers for a bulk action, 1,000 for a port-in
+FORM_VALUE_MAX = LIST_TEXT_MAX  # any single form value: longer is refused (422) before the view runs
+
+
+def capped(text, limit=SEARCH_MAX):
+    """A search or filter value as text, trimmed and cut at `limit` characters (None -> "")."""
+    return str(text if text is not None else "").strip()[:limit]
+
+
+def too_long(text, limit):
+    """The translated 'at most N characters' message when `text` is longer than `limit`, else None."""
+    if text is not None and len(str(text)) > limit:
+        return _("Use at most %(max)d characters.", max=limit)
+    return None

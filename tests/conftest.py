@@ -82,6 +82,18 @@ def sign_in(client, email):
     return user
 
 
+def reauthenticate(client, minutes_ago=0):
+    """Mark the session as re-authenticated (password or second factor) `minutes_ago`: what
+    blueprints/step_up.py asks before changing logins, rights and second factors."""
+    import datetime
+
+    from models import utcnow
+
+    with client.session_transaction() as session:
+        session["reauth_at"] = (utcnow() - datetime.timedelta(minutes=minutes_ago)).isoformat()
+    return client
+
+
 def login_with_totp(client, email, password=DEMO_PASSWORD, at_offset=0):
     """The real flow: password, then a TOTP code."""
     import datetime

@@ -29,7 +29,7 @@ from models import (
 )
 from services import audit_text
 from services.scope import build_scope
-from tests.conftest import count_queries
+from tests.conftest import count_queries, reauthenticate
 
 ROOT = Path(__file__).resolve().parent.parent
 PENDING = ROOT / "locales" / "pending" / "audit_words.po"
@@ -98,7 +98,7 @@ def _demo_a():
 
 RECORDERS = {"record": 0, "record_for_scope": 1, "_record": None}
 # f-strings: the values their placeholder takes (order kinds are read from services/orders.py)
-EXPANSIONS = {"application.": ("received", "approved", "rejected")}
+EXPANSIONS = {"application.": ("received", "approved", "rejected"), "fraud.": ("sim_burst", "puk_burst")}
 
 
 def _module_constants(tree):
@@ -264,10 +264,11 @@ def _make_examples(app, admin):
     functions = [f for f in membership.functions.split() if f != "invoices"]
     Membership.update(functions=" ".join(functions)).where(Membership.id == membership.id).execute()
     accounts_of_bent = [str(a.account_id) for a in membership.account_links]
+    reauthenticate(admin)  # granting rights needs a re-authentication within five minutes
     response = admin.post(f"/users/{bent.id}/rights", data={
         "membership_id": membership.id, "functions": [*functions, "invoices"], "access": "limited",
         "account_ids": accounts_of_bent})
-    assert response.status_code == 302, response.data[:500]
+    assert response.status_code == 302 and "/verify" not in response.headers["Location"], response.data[:500]
     sales = Account.get(Account.number == "40120029")
     Account.update(name="Salg").where(Account.id == sales.id).execute()
     assert admin.post(f"/accounts/{sales.id}/name", data={"name": "Salg og marketing"}).status_code == 302
@@ -339,12 +340,12 @@ def test_times_are_shown_in_copenhagen_time(admin, ctx):
     AuditEvent.create(action="auth.logout", user=anne.id, company=_demo_a().id,
                       created_at=datetime.datetime(2024, 1, 15, 23, 30))  # UTC, winter: 00:30 the next day
     page = _page(admin, "/users/audit?kind=auth&from=2024-01-16&to=2024-01-16")
-    assert "16.01.2024 00.30" in page and "Anne Admin loggede ud" in _text(page)
-    assert "15.01.2024" not in page and 'datetime="2024-01-15T23:30:00Z"' in page
+    assert "16. jan. 2024 kl. 00.30" in page and "Anne Admin loggede ud" in _text(page)
+    assert "15. jan. 2024" not in page and 'datetime="2024-01-15T23:30:00Z"' in page
     # the date filter means local days: the event belongs to the 16th, not the 15th
     assert "Anne Admin loggede ud" not in _text(_page(admin, "/users/audit?kind=auth&from=2024-01-15&to=2024-01-15"))
     _english()
-    assert "16/01/2024" in _page(admin, "/users/audit?kind=auth&from=2024-01-16&to=2024-01-16")
+    assert "16 Jan 2024, 00:30" in _page(admin, "/users/audit?kind=auth&from=2024-01-16&to=2024-01-16")
 
 
 # -- filters, paging and queries ------------------------------------------------------------------

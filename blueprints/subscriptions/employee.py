@@ -109,6 +109,9 @@ def action(subscription_id, action):
     try:
         result = spec.function(g.scope, subscription_id, preview=not confirm, **kwargs)
     except ServiceError as error:
+        if isinstance(error, changes.fraud.StepUpRequired):  # many SIM changes: a new code first
+            return go_verify(url_for("subscriptions.action", subscription_id=subscription_id, action=action),
+                             url_for("subscriptions.detail", subscription_id=subscription_id), again=True)
         return _show_action(subscription_id, action, errors=error.errors,
                             values=request.form, status=422)
     if not confirm:

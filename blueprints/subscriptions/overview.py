@@ -30,7 +30,7 @@ def _link_to(endpoint):
 def index():
     args = request.args
     filters = subs.parse_filters(args)
-    page = subs.list_subscriptions(g.scope, page=args.get("page", 1), **filters)
+    page = subs.list_subscriptions(g.scope, page=args.get("page", 1), cursor=args.get("cursor"), **filters)
     # the filter choices are in the page only, not in the swapped list
     options = None if wants_fragment() else subs.filter_options(g.scope)
     new_url = _link_to("subscriptions.new") if g.scope.can("order") else None

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,20 @@ def _compile_catalogues():
         subprocess.run([str(pybabel), "-q", "compile", "-d", str(ROOT / "locales")], cwd=ROOT, check=False)
 
 
+SERVER_DB = []  # the server's database file, once it runs
+
+
+@pytest.fixture(autouse=True)
+def languages_follow_the_browser():
+    """Every test starts with no language chosen by any user, so the browser's locale decides:
+    a test that switches a user's language (the shell's language test) must not decide the
+    language of the tests after it on the same server."""
+    if SERVER_DB:
+        with sqlite3.connect(SERVER_DB[-1], timeout=30) as connection:
+            connection.execute('UPDATE "user" SET locale = NULL WHERE locale IS NOT NULL')
+    yield
+
+
 @pytest.fixture(scope="session")
 def server_url(demo_db_file, tmp_path_factory):
     """A real server process (gunicorn, as in the Procfile) on a private copy of the demo data."""
@@ -77,6 +92,7 @@ def server_url(demo_db_file, tmp_path_factory):
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
+    SERVER_DB.append(db_path)
     deadline = time.monotonic() + 30
     while True:
         if proc.poll() is not None:

@@ -32,7 +32,8 @@ def test_switch_profile_set_vacation_reply_and_edit_a_schedule_on_a_phone(server
     _check(page, artifacts, "user", PHONE["width"])
 
     page.get_by_role("button", name="Switch to At lunch").click()
-    expect(page.locator("#pending")).to_contain_text("On its way to the phone system")
+    # on its way (or, on a fast machine, already done by the time the page shows it)
+    expect(page.locator("#pending")).to_contain_text(re.compile("On its way to the phone system|Done: Kasper"))
     expect(page.locator("#pending")).to_contain_text("Done: Kasper Johansen (extension 203) switches to the profile "
                                                      "At lunch.", timeout=15_000)
     expect(page.locator(".profile-item.is-active")).to_contain_text("At lunch")

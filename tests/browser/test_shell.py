@@ -1,32 +1,20 @@
 """The shell in a real browser: login with 2FA, the top bar (language, company switcher,
-search), the side menu on a phone, the keyboard, logout, and axe on every main page at
-360 and 1280 px, with screenshots in test-artifacts/."""
+search), the side menu on a phone, the keyboard, logout, with screenshots in test-artifacts/.
+axe on every page, role, width and language: test_axe_all_pages.py."""
 import re
-import sqlite3
 
-import pytest
 from playwright.sync_api import expect
 
 from .conftest import (
     DESKTOP,
     PHONE,
     axe_check,
-    axe_violations,
     focus_document_start,
     login,
     new_context,
     no_horizontal_overflow,
-    overflow_problems,
     shot,
 )
-
-
-@pytest.fixture(scope="session")
-def mette_id(demo_db_file):
-    with sqlite3.connect(demo_db_file) as conn:
-        row = conn.execute("SELECT id FROM subscription WHERE number = ?", ("+4520000001",)).fetchone()
-    assert row, "the demo data has no +4520000001"
-    return row[0]
 
 
 def test_keyboard_on_login_page(server_url, browser, artifacts):
@@ -215,80 +203,4 @@ def test_front_page_on_a_phone(server_url, browser, signed_in_states, artifacts)
     page.click("details.company-switcher > summary")
     page.locator("details.company-switcher button", has_text="Demo A/S").click()
     expect(page.locator("details.company-switcher > summary")).to_contain_text("Demo A/S")
-    context.close()
-
-
-# --- axe and screenshots on the main pages, both widths --------------------------------
-
-PAGES = [
-    # (name, role, path)
-    ("login", None, "/login"),
-    ("login-verify", "pending", "/login/verify"),
-    ("login-mobile", None, "/login/mobile"),
-    ("apply", None, "/apply"),
-    ("subscriptions", "admin", "/subscriptions"),
-    ("subscription", "admin", "/subscriptions/{mette}"),
-    ("accounts", "admin", "/accounts"),
-    ("invoices", "admin", "/invoices"),
-    ("orders", "admin", "/orders"),
-    ("numbers", "admin", "/numbers"),
-    ("products", "admin", "/products"),
-    ("users", "admin", "/users"),
-    ("support", "admin", "/support"),
-    ("support-new", "admin", "/support/new"),
-    ("settings", "admin", "/settings"),
-    ("me", "employee", "/me"),
-    ("staff", "staff", "/staff"),
-    ("staff-outages", "staff", "/staff/outages"),
-    ("staff-tickets", "staff", "/staff/tickets"),
-    ("staff-ticket", "staff", "/staff/tickets/1"),
-    ("staff-applications", "staff", "/staff/applications"),
-    ("staff-companies", "staff", "/staff/companies?cvr=25313763"),
-    ("users-new", "admin", "/users/new"),
-    ("users-audit", "admin", "/users/audit"),
-    ("activate", None, "/activate"),
-    # English: the limited user has chosen no language, so the browser's en-GB decides
-    ("en-front", "limited-en", "/"),
-    ("en-subscriptions", "limited-en", "/subscriptions"),
-    ("en-subscription", "limited-en", "/subscriptions/{mette}"),
-    ("en-invoices", "limited-en", "/invoices"),
-    ("en-settings", "limited-en", "/settings"),
-    ("en-apply", "anonymous-en", "/apply"),
-    ("en-login", "anonymous-en", "/login"),
-]
-
-
-@pytest.mark.parametrize("name,role,path", PAGES, ids=[p[0] for p in PAGES])
-def test_page_accessible(server_url, browser, signed_in_states, artifacts, mette_id, name, role, path):
-    """Each page at 360 px, then at 1280 px: it loads, nothing sticks out sideways,
-    axe finds nothing; screenshots of the whole page and of the first screen."""
-    english = role and role.endswith("-en")
-    role = role.removesuffix("-en") if role else role
-    role = None if role == "anonymous" else role
-    state = signed_in_states(role) if role in ("admin", "staff", "employee", "limited") else None
-    context = new_context(browser, viewport=PHONE, storage_state=state, locale="en-GB" if english else "da-DK")
-    page = context.new_page()
-    if role == "pending":
-        # The code page exists only between the password and the code.
-        page.goto(f"{server_url}/login")
-        page.fill("#email", "begraenset@demo.dk")
-        page.fill("#password", "demo-password-1")
-        page.click("main form button[type=submit]")
-        page.wait_for_url(re.compile(r"/login/verify"))
-    else:
-        response = page.goto(server_url + path.format(mette=mette_id))
-        assert response.status == 200, f"{path}: HTTP {response.status}"
-        assert "/login" not in page.url or role is None, f"{path}: sent to the login page"
-    expect(page.locator("h1").first).to_be_visible()
-    assert page.locator("html").get_attribute("lang") == ("en" if english else "da")
-    problems = []
-    for viewport in (PHONE, DESKTOP):
-        width = viewport["width"]
-        page.set_viewport_size(viewport)
-        problems += overflow_problems(page, width)
-        shot(page, artifacts, f"{name}-{width}")
-        shot(page, artifacts, f"{name}-{width}-screen", full_page=False)
-        problems += axe_violations(page, f"{name} at {width}px")
-    if problems:
-        pytest.fail("\n".join(problems), pytrace=False)
     context.close()

@@ -1,0 +1,2 @@
+# `flask` finds the app without --app (python-dotenv reads this file)
+FLASK_APP=app
