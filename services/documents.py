@@ -59,25 +59,26 @@ def _key(path):
 
 def cached_pdf(kind, obj_id, lang):
     """The PDF made earlier (on any machine), as a path in this machine's cache, or None."""
-    path = pdf_path(kind, obj_id, lang)
+    return _local_copy(pdf_path(kind, obj_id, lang))
+
+
+def read_cached(path):
+    """The bytes of a PDF given by its cache path (an e-mail's attachment), from this machine's
+    cache or else from the database, where the machine that made it stored it."""
+    local = _local_copy(path)
+    if local is None:
+        raise FileNotFoundError(path.name)
+    return local.read_bytes()
+
+
+def _local_copy(path):
+    """`path` in this machine's cache, filled from the database when another machine made it."""
     if path.exists():
         return path
     stored = StoredFile.get_or_none(StoredFile.key == _key(path))
     if stored is None:
         return None
     return materialize(path, bytes(stored.data))
-
-
-def read_cached(path):
-    """The bytes of a PDF given by its cache path (an e-mail's attachment): from this machine's
-    cache, else from the database, where the machine that made it stored it."""
-    if path.exists():
-        return path.read_bytes()
-    stored = StoredFile.get_or_none(StoredFile.key == _key(path))
-    if stored is None:
-        raise FileNotFoundError(path.name)
-    materialize(path, bytes(stored.data))
-    return bytes(stored.data)
 
 
 def _store(path, data):

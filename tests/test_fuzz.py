@@ -38,8 +38,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from models import Company, Order, Outage, PersonalNumber, PhoneUser, PortingRequest, Subscription, SupportTicket, TotpDevice, User, db
+from models import SupportTicket, TotpDevice, User, db
 from tests.conftest import make_app
+from tests.sample_ids import sample_args as _sample_args
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 REFUSED_EXAMPLES = int(os.environ.get("FUZZ_REFUSED_EXAMPLES", "2"))
@@ -253,28 +254,6 @@ class FuzzDatabase:
             if os.path.exists(str(self.path) + suffix):
                 os.remove(str(self.path) + suffix)
         shutil.copy(self.pristine, self.path)
-
-
-def _sample_args():
-    """URL parameters pointing at Demo A/S objects, all visible to admin@demo.dk (the other roles get
-    the same URLs: other customers' ids are the access matrix's subject, test_access_policy.py)."""
-    mette = Subscription.get(Subscription.number == "+4520000001")
-    admin = User.get(User.email == "admin@demo.dk")
-    demo_a = Company.get(Company.cvr == "12345674")
-    return {
-        "subscription_id": mette.id, "account_id": mette.account_id,
-        "ticket_id": SupportTicket.select().where(SupportTicket.company == demo_a).first().id,
-        "device_id": TotpDevice.get(TotpDevice.user == admin).id, "outage_id": Outage.select().first().id,
-        "user_id": User.get(User.email == "begraenset@demo.dk").id, "application_id": 1,
-        "job_id": "00000000-0000-0000-0000-000000000000",
-        "order_id": Order.select().where(Order.company == demo_a).first().id, "company_id": demo_a.id,
-        "invoice_id": mette.account.invoices.first().id, "note_id": mette.account.credit_notes.first().id,
-        "action": "plan", "bulk_id": 1, "attachment_id": 1,
-        "porting_id": PortingRequest.select().where(PortingRequest.company == demo_a).first().id,
-        "token": "not-a-token", "phone_user_id": PhoneUser.get(PhoneUser.subscription == mette.id).id,
-        "profile": "meeting", "personal_number_id": PersonalNumber.get(PersonalNumber.company == demo_a).id,
-        "system_id": demo_a.phone_systems.first().id, "version": 1,
-    }
 
 
 def changed_tables(before, after):
@@ -539,7 +518,7 @@ def test_query_bytes_that_are_not_utf8_are_read_not_refused_with_500(admin):
 
 
 def test_an_over_long_form_value_is_refused_with_a_translated_422_and_changes_nothing(admin, ctx):
-    from models import AuditEvent, SupportTicket
+    from models import AuditEvent
     from services.validation import FORM_VALUE_MAX
 
     tickets, events = SupportTicket.select().count(), AuditEvent.select().count()
@@ -555,7 +534,6 @@ def test_an_over_long_form_value_is_refused_with_a_translated_422_and_changes_no
 
 def test_a_field_over_its_own_cap_gets_the_fields_message(admin, ctx):
     """Below the outer cap, the form's own cap answers, next to the field (support: subject 120)."""
-    from models import SupportTicket
 
     tickets = SupportTicket.select().count()
     response = admin.post("/support/new", data={"category": "other", "subject": "x" * 5000, "body": "Hjælp"})
@@ -569,7 +547,6 @@ def test_a_field_over_its_own_cap_gets_the_fields_message(admin, ctx):
 
 def test_a_blank_authenticator_name_is_a_message_not_a_server_error(admin, ctx):
     """Found by the fuzzer: WTForms' lazy error text could not be joined (TypeError, 500)."""
-    from models import TotpDevice
     from tests.conftest import reauthenticate
 
     reauthenticate(admin)
