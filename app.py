@@ -57,6 +57,9 @@ def create_app(overrides=None):
 
     register_cli(app)
     jobs.context.bind(app)
+    from jobs.maintenance import start_in_process
+
+    start_in_process(app)  # without Redis: the maintenance job (job reconciliation, order sweep) every 5 minutes
     return app
 
 
@@ -144,3 +147,4 @@ def _register_template_helpers(app):
 
     app.jinja_env.globals.update(formatting.template_globals(), menu=menu, label=label)
     app.jinja_env.filters.update(formatting.template_filters())
+    formatting.install_gettext(app.jinja_env)

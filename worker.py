@@ -60,7 +60,8 @@ def schedule():
         (daily_end_due, "5 0 * * *"),  # just after midnight
         (complete_due_ports, "0 6 * * *"),  # port-ins whose confirmed date has come
         (release_due_orders, "* * * * *"),  # orders whose fraud-guard notice is over
-        # jobs whose worker was lost are retried or failed; idle sessions, spent codes, old files
+        # jobs whose worker was lost are retried or failed; orders never enqueued (or whose run died)
+        # are enqueued again (services.orders.sweep); idle sessions, spent codes, old files
         (run_maintenance, "*/5 * * * *"),
     ]
 

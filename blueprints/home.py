@@ -1,6 +1,9 @@
 """The front page, the top bar's search and the company switcher."""
-from flask import Blueprint, g, redirect, request, url_for
+from flask import Blueprint, current_app, g, redirect, request, url_for
+from flask_babel import get_locale
 from flask_login import current_user
+from jinja2_fragments.flask import render_block
+from markupsafe import Markup
 
 from services import frontpage
 from services import search as searching
@@ -10,6 +13,26 @@ from .access import member, public
 from .rendering import render
 
 bp = Blueprint("home", __name__)
+
+_FIXED_PARTS = {}  # (language, script root, functions, admin) -> the front page's shortcuts and links
+_FIXED_PARTS_MAX = 512  # rights combinations in use are few; a bound all the same
+
+
+def fixed_parts(scope):
+    """The front page's shortcuts and links as HTML, made once per language, URL root and set of
+    rights and reused: they depend on nothing else, and rendering them (some forty translations and
+    URLs) was a third of the page's own work. None in debug mode, where templates change."""
+    if current_app.debug:
+        return None
+    key = (str(get_locale()), request.script_root, scope.functions, scope.is_admin)
+    parts = _FIXED_PARTS.get(key)
+    if parts is None:
+        if len(_FIXED_PARTS) >= _FIXED_PARTS_MAX:
+            _FIXED_PARTS.clear()
+        # the template's own autoescaped output, not outside input
+        parts = {name: Markup(render_block("home/index.html", name)) for name in ("shortcuts", "links")}  # nosec B704
+        _FIXED_PARTS[key] = parts
+    return parts
 
 
 @bp.route("/")
@@ -25,7 +48,8 @@ def index():
     if g.scope is None:
         return render("home/no_membership.html")
     tickets = frontpage.recent_tickets(g.scope) if g.scope.can("support") else []
-    return render("home/index.html", outages=frontpage.current_outages(g.scope), tickets=tickets)
+    return render("home/index.html", outages=frontpage.current_outages(g.scope), tickets=tickets,
+                  fixed_parts=fixed_parts(g.scope))
 
 
 @bp.route("/search")

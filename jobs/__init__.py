@@ -53,7 +53,7 @@ def job(fn=None, *, retry=0, timeout=DEFAULT_TIMEOUT, per_user=None):
         app = context.get_app()
         with app.app_context(), db.connection_context(), link_base(public_base):
             beat = _start(job_id)
-            _current.job_id = job_id
+            _current.job_id, _current.beat = job_id, beat
             try:
                 result = fn(*args, **kwargs)
             except Exception as exc:
@@ -64,7 +64,7 @@ def job(fn=None, *, retry=0, timeout=DEFAULT_TIMEOUT, per_user=None):
                     state.record_failure(job_id, exc, retrying=_rq_will_retry(), rq_id=_rq_id())
                 raise
             finally:
-                _current.job_id = None
+                _current.job_id = _current.beat = None
                 if beat is not None:
                     beat.set()
             if job_id:
@@ -80,29 +80,67 @@ def job(fn=None, *, retry=0, timeout=DEFAULT_TIMEOUT, per_user=None):
 
 
 def _start(job_id):
-    """Mark the record running (one more attempt) and start its heartbeat; returns the stop event."""
+    """Mark the record running (one more attempt) and start its heartbeat; returns the _Beat."""
     if not job_id:
         return None
     now = utcnow()
     (JobRecord.update(status="running", started_at=now, heartbeat_at=now, reason="",
                       attempts=JobRecord.attempts + 1)
      .where(JobRecord.id == job_id).execute())
-    stop = threading.Event()
-    threading.Thread(target=_heartbeat, args=(context.get_app(), job_id, stop), daemon=True,
+    beat = _Beat()
+    threading.Thread(target=_heartbeat, args=(context.get_app(), job_id, beat), daemon=True,
                      name=f"heartbeat-{job_id[:8]}").start()
-    return stop
+    return beat
 
 
-def _heartbeat(app, job_id, stop):
-    """While the job runs: its heartbeat every few seconds, on a connection of its own."""
+class _Beat:
+    """What a running job hands its heartbeat thread: the progress to write, and the stop signal.
+
+    The job's own connection never writes its progress. A job reads while it reports (an export
+    reports from inside the rows it iterates), and on SQLite in WAL mode a connection whose read
+    began before another connection's commit (the heartbeat, a request's session, another job)
+    cannot write any more: SQLITE_BUSY_SNAPSHOT, "database is locked", which no busy timeout
+    waits out. The heartbeat thread writes on a connection of its own, outside the job's read."""
+
+    def __init__(self):
+        self.wake = threading.Event()
+        self.stopped = False
+        self.progress = None  # (percent, message) not written yet
+
+    def report(self, progress, message):
+        self.progress = (int(progress), message[:200])
+        self.wake.set()
+
+    def set(self):
+        self.stopped = True
+        self.wake.set()
+
+
+PROGRESS_SECONDS = 0.5  # at most one progress write this often
+
+
+def _heartbeat(app, job_id, beat):
+    """While the job runs: its heartbeat every few seconds and its progress when it reports,
+    on a connection of its own."""
     interval = heartbeat_seconds(app)
-    while not stop.wait(interval):
+    while True:
+        beat.wake.wait(interval)
+        beat.wake.clear()
+        if beat.stopped:
+            return
+        progress, beat.progress = beat.progress, None
+        changes = {"heartbeat_at": utcnow()}
+        if progress is not None:
+            changes.update(progress=progress[0], message=progress[1])
         try:
             with app.app_context(), db.connection_context():
-                (JobRecord.update(heartbeat_at=utcnow())
+                (JobRecord.update(**changes)
                  .where(JobRecord.id == job_id, JobRecord.status == "running").execute())
         except Exception:  # a busy database: the next beat tries again
+            if progress is not None and beat.progress is None:
+                beat.progress = progress
             log.debug("heartbeat of job %s skipped", job_id, exc_info=True)
+        time.sleep(min(PROGRESS_SECONDS, interval))  # reports in the meantime are written together
 
 
 def heartbeat_seconds(app):
@@ -149,11 +187,11 @@ def current_job_id():
 
 
 def report_progress(progress, message=""):
-    """Called by long jobs so the page that started them can show how far they are."""
-    job_id = getattr(_current, "job_id", None)
-    if job_id:
-        (JobRecord.update(progress=int(progress), message=message[:200], heartbeat_at=utcnow())
-         .where(JobRecord.id == job_id).execute())
+    """Called by long jobs so the page that started them can show how far they are; written by
+    the job's heartbeat thread (see _Beat), within PROGRESS_SECONDS."""
+    beat = getattr(_current, "beat", None)
+    if beat is not None:
+        beat.report(progress, message)
 
 
 # -- enqueueing --------------------------------------------------------------------------

@@ -1,9 +1,14 @@
 """Connecting the database proxy: SQLite (WAL) by default, PostgreSQL by DATABASE_URL."""
+import contextlib
 import logging
+import os
+import weakref
 from pathlib import Path
 
+import psycopg
 from playhouse.db_url import connect
 from playhouse.migrations import Runner
+from playhouse.pool import PooledDatabase, PooledSqliteDatabase
 
 from .base import db
 
@@ -23,30 +28,79 @@ POOL = {"max_connections": 32, "stale_timeout": 300}  # per process; a connectio
 logging.getLogger("peewee.pool").setLevel(logging.INFO)
 
 
-def _pooled(url):
-    """The URL of the pooled kind of a PostgreSQL database: requests reuse connections instead of
-    opening one each (a TCP connection and a backend process).
+class PooledSqlite(PooledSqliteDatabase):
+    """SQLite connections kept open between requests, each handed back with no read snapshot left.
 
-    SQLite stays unpooled: a reused connection that kept an unfinished SELECT keeps its read snapshot
-    (WAL), so it no longer sees what other threads commit — a job's "finished" stayed "queued" for the
-    request thread in tests/test_access_policy.py. Opening a SQLite file and setting its PRAGMAs costs
-    about 0.3 ms."""
+    A new SQLite connection reads and parses the whole schema (240 tables, indexes and triggers) on
+    its first statement: about 6 ms, more than a whole page's queries. So connections are reused.
+    The catch: a statement that was not read to its end (a LIMITed query peewee stopped reading, an
+    `exists()`) keeps the connection's read transaction, and with it a WAL snapshot, open — a reused
+    connection would then not see what other connections committed since (a job's "finished" stayed
+    "queued" for the request thread). Every cursor handed out and still alive at check-in is closed
+    then (weakly held: one that was dropped reset its statement already), which ends the read
+    transaction; a transaction left open is rolled back.
+    A pool inherited through fork() (gunicorn's preload, RQ's work horses) is never used by the child:
+    its connections belong to the parent, so the child starts an empty pool."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pid = os.getpid()
+
+    def cursor(self, named_cursor=None):
+        cursor = super().cursor(named_cursor)
+        cursors = self._state.__dict__.get("cursors")
+        if cursors is None:
+            cursors = self._state.cursors = weakref.WeakSet()
+        cursors.add(cursor)
+        return cursor
+
+    def _connect(self):
+        if self._pid != os.getpid():  # forked: forget the parent's connections without touching them
+            with self._pool_lock:
+                _INHERITED.extend(conn for _ts, _n, conn in self._connections)
+                _INHERITED.extend(pc.connection for pc in self._in_use.values())
+                self._connections, self._in_use, self._pid = [], {}, os.getpid()
+        return super()._connect()
+
+    def _close(self, conn, close_conn=False):
+        for cursor in list(self._state.__dict__.pop("cursors", ())):
+            with contextlib.suppress(Exception):  # a cursor of a connection closed already
+                cursor.close()
+        return super()._close(conn, close_conn)
+
+
+_INHERITED = []  # connections of a parent process: kept referenced, so the child never closes them
+
+
+def _pooled(url):
+    """The URL of the pooled psycopg 3 kind of a PostgreSQL database: requests reuse connections
+    instead of opening one each (a TCP connection and a backend process). SQLite is pooled by
+    PooledSqlite."""
     scheme, rest = url.split(":", 1)
     if "+" in scheme or scheme not in ("postgres", "postgresql"):
         return url
-    return f"{scheme}+pool:{rest}"
+    return f"psycopg3+pool:{rest}"
 
 
 def open_database(url):
     """Initialize the proxy from a URL and return the database (connections pooled)."""
-    pool = POOL if _pooled(url) != url else {}
+    previous = db.obj
+    if isinstance(previous, PooledDatabase):
+        previous.close_idle()  # another app in this process (tests): its idle connections go
     if url.startswith("sqlite"):
         path = url.split("sqlite:///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        database = connect(_pooled(url), pragmas=SQLITE_PRAGMAS, **pool)
+        if "+" in url.split(":", 1)[0] or path == ":memory:" or not path:
+            database = connect(url, pragmas=SQLITE_PRAGMAS)  # an in-memory database lives and dies with its connection
+        else:
+            # check_same_thread: a connection checked in by one thread is checked out by another
+            database = PooledSqlite(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, **POOL)
     else:
-        database = connect(_pooled(url), **pool)
+        pool = POOL if _pooled(url) != url else {}
+        # client-side binding, as psycopg2 did: with server-side $n parameters PostgreSQL cannot see
+        # that a CASE in the SELECT list and the same CASE in GROUP BY are one expression
+        database = connect(_pooled(url), cursor_factory=psycopg.ClientCursor, **pool)
     db.initialize(database)
     return database
 

@@ -885,6 +885,13 @@ def _bulk_finished(v):
              ordered=_int(v.d.get("ordered")) or 0, failed=_int(v.d.get("failed")) or 0)
 
 
+@sentence("subscription.bulk_announced")
+def _bulk_announced(v):
+    return ngettext("The administrators were told of the bulk update %(change)s by e-mail (%(num)d subscription)",
+                    "The administrators were told of the bulk update %(change)s by e-mail (%(num)d subscriptions)",
+                    _int(v.d.get("subscriptions")) or 0, change=_bulk_change(v))
+
+
 # -- orders --------------------------------------------------------------------------------------
 
 def _is_order_kind(kind):
@@ -991,23 +998,77 @@ def _order_kind_of(v):
     return _label("order_kind", v.d.get("kind") or (order.kind if order is not None else ""))
 
 
+def _about_order(v, with_subscription, without, **values):
+    """An order sentence in its two forms (with the subscription it is about, or without): the two
+    translated texts, formatted here."""
+    subject = _order_subject(v)
+    values["kind"] = quoted(_order_kind_of(v))
+    if subject:
+        return with_subscription % dict(values, subscription=subject)
+    return without % values
+
+
 @sentence("order.completed")
 def _order_completed(v):
-    subject = _order_subject(v)
-    if subject:
-        return _("The order %(kind)s for %(subscription)s was carried out", kind=quoted(_order_kind_of(v)),
-                 subscription=subject)
-    return _("The order %(kind)s was carried out", kind=quoted(_order_kind_of(v)))
+    return _about_order(v, _("The order %(kind)s for %(subscription)s was carried out"),
+                        _("The order %(kind)s was carried out"))
 
 
 @sentence("order.failed")
 def _order_failed(v):
-    reason = _label("order_failure", v.d.get("reason")) or "–"
-    subject = _order_subject(v)
-    if subject:
-        return _("The order %(kind)s for %(subscription)s failed: %(reason)s", kind=quoted(_order_kind_of(v)),
-                 subscription=subject, reason=reason)
-    return _("The order %(kind)s failed: %(reason)s", kind=quoted(_order_kind_of(v)), reason=reason)
+    return _about_order(v, _("The order %(kind)s for %(subscription)s failed: %(reason)s"),
+                        _("The order %(kind)s failed: %(reason)s"),
+                        reason=_label("order_failure", v.d.get("reason")) or "–")
+
+
+@sentence("order.held_for_review")
+def _order_held(v):
+    return _about_order(v, _("The order %(kind)s for %(subscription)s was held for review by the operator"),
+                        _("The order %(kind)s was held for review by the operator"))
+
+
+@sentence("order.review_approved")
+def _order_review_approved(v):
+    return _about_order(v, _("The operator approved the order %(kind)s for %(subscription)s after review"),
+                        _("The operator approved the order %(kind)s after review"))
+
+
+@sentence("order.review_rejected")
+def _order_review_rejected(v):
+    return _about_order(v, _("The operator rejected the order %(kind)s for %(subscription)s after review"),
+                        _("The operator rejected the order %(kind)s after review"))
+
+
+@sentence("order.fraud_stopped")
+def _order_fraud_stopped(v):
+    return _about_order(v, _("The order %(kind)s for %(subscription)s was stopped as not ordered by us"),
+                        _("The order %(kind)s was stopped as not ordered by us"))
+
+
+@sentence("fraud.sim_burst")
+def _sim_burst(v):
+    return _("Many SIM cards were changed within an hour: the administrators were told, and further changes need a new code")
+
+
+@sentence("fraud.puk_burst")
+def _puk_burst(v):
+    return _("PIN and PUK codes were looked up many times within an hour: the administrators were told")
+
+
+@sentence("application.letter_used")
+def _letter_used(v):
+    return _("The activation letter's code was used: the company's first administrator login was activated")
+
+
+@sentence("user.details_confirmed")
+def _details_confirmed(v):
+    return _("The new administrator confirmed their name, e-mail and mobile number")
+
+
+@sentence("order.requeued")
+def _order_requeued(v):
+    return _about_order(v, _("The order %(kind)s for %(subscription)s had no job to carry it out and was queued again"),
+                        _("The order %(kind)s had no job to carry it out and was queued again"))
 
 
 @sentence("order.transfer_accepted")

@@ -17,6 +17,11 @@ the change's own jobs are queued after that commit. A job that is killed, retrie
 twice only ever picks up items still pending. When the job gives up for good, the items it
 did not reach are marked failed with INTERRUPTED, and confirming the request again resumes
 exactly those.
+
+A bulk action the fraud guard announces (a cancellation, NOTICE_ACTIONS) tells each number by SMS
+as a single one does, but the company's admins get ONE e-mail per request, not one per
+subscription: the count, the first subscriptions and a link to all its orders, sent when the run
+starts (before any of them can be carried out), once however often the job runs (`_announce`).
 """
 import csv
 import datetime
@@ -35,6 +40,7 @@ from jobs.bulk import run_bulk
 from models import (
     Account,
     AddOn,
+    AuditEvent,
     BulkItem,
     BulkRequest,
     JobRecord,
@@ -47,12 +53,13 @@ from models import (
 from models.catalogue import KINDS
 from models.subscriptions import BLOCK_PARTS
 
-from . import audit, exports, orders, subscriptions
+from . import audit, exports, fraud, orders, subscriptions
 from . import subscription_changes as changes
 from .errors import ServiceError
 from .formatting import phone
 from .ids import parse_id, parse_ids
 from .listing import paginate
+from .messages import public_url
 from .order_text import describe, parts_text, reason_text
 from .validation import order_date
 
@@ -60,6 +67,7 @@ MAX_SUBSCRIPTIONS = 5000
 MAX_FILE_BYTES = 1_000_000
 NOT_FOUND_KEPT = 1000  # the "not found" inputs kept with a request (the count is kept whole)
 PER_PAGE = 50
+NOTICE_ACTIONS = ("cancel",)  # actions whose orders the fraud guard announces: one e-mail per admin per request
 
 ACTIONS = ("block", "unblock", "cancel", "change_account", "change_plan", "add_addon", "remove_addon")
 ACTION_LABELS = {
@@ -293,9 +301,9 @@ def _apply(scope, action, params, subscription_id, kind, preview, batch=None):
     if action == "unblock":
         return changes.unblock(scope, subscription_id, params["parts"], preview=preview)
     if action == "cancel":
-        # the second factor was checked when the request was confirmed
+        # the second factor was checked when the request was confirmed; the admins are told once (_announce)
         return changes.cancel(scope, subscription_id, params["end_date"], params["reason"], stepped_up=True,
-                              batch=batch, preview=preview)
+                              batch=batch, preview=preview, notify_admins=False)
     if action == "change_account":
         return changes.change_account(scope, subscription_id, params["account_id"], preview=preview)
     code = params["codes"].get(kind)
@@ -511,6 +519,8 @@ def run(scope, bulk_id, progress=None):
     pending = list(BulkItem.select(BulkItem, Subscription.kind).join(Subscription)
                    .where(BulkItem.bulk == bulk.id, BulkItem.outcome == "pending").order_by(BulkItem.id).objects())
     allowed = scope.can("manage")
+    if allowed and pending:
+        _announce(scope, bulk, params, batch)
     for done, item in enumerate(pending, 1):
         pause_for_item()  # a test-only knob; outside the transaction
         _run_item(scope, bulk, params, batch, item, allowed)
@@ -528,6 +538,32 @@ def run(scope, bulk_id, progress=None):
         audit.record_for_scope(scope, "subscription.bulk_finished", obj=bulk, change=bulk.action, batch=batch,
                                ordered=result["ordered"], failed=result["failed"])
     return result
+
+
+def _announce(scope, bulk, params, batch):
+    """Before the first item of a NOTICE_ACTIONS request: one e-mail per admin listing what is about
+    to be ordered (the items still pending). Once per request: the audit event it writes with the
+    messages is the mark a later run (a retry, a resumed request) finds. Returns True when sent."""
+    if bulk.action not in NOTICE_ACTIONS:
+        return False
+    with deferred(), db.atomic():  # the messages' delivery jobs are queued after the commit
+        # the request's row first (a write that changes nothing): two runs at once announce it once
+        BulkRequest.update(status=BulkRequest.status).where(BulkRequest.id == bulk.id).execute()
+        if AuditEvent.select().where(AuditEvent.action == "subscription.bulk_announced",
+                                     AuditEvent.object_type == "bulkrequest",
+                                     AuditEvent.object_id == str(bulk.id)).exists():
+            return False
+        pending = BulkItem.select().where(BulkItem.bulk == bulk.id, BulkItem.outcome == "pending")
+        total = pending.count()
+        if not total:
+            return False
+        rows = (pending.select(Subscription.number, Subscription.holder_name).join(Subscription)
+                .order_by(BulkItem.id).limit(fraud.BULK_NOTICE_LINES).tuples())
+        audit.record_for_scope(scope, "subscription.bulk_announced", obj=bulk, change=bulk.action, subscriptions=total)
+        fraud.announce_many(bulk.company_id, "port_out" if params.get("reason") == "moving_operator" else "cancel",
+                            [f"{phone(number)}  {name}" for number, name in rows], total,
+                            public_url("orders.index", batch=batch))
+    return True
 
 
 def _run_item(scope, bulk, params, batch, item, allowed):

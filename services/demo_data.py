@@ -21,7 +21,9 @@ import calendar
 import contextlib
 import datetime
 import functools
+import gc
 import json
+import os
 import random
 import re
 from bisect import bisect
@@ -29,7 +31,6 @@ from itertools import accumulate
 from operator import itemgetter
 
 from peewee import BooleanField, DateField, DateTimeField, PostgresqlDatabase, chunked
-from psycopg2.extras import execute_values
 from stdnum import ean, luhn
 from stdnum.dk import cvr
 
@@ -164,9 +165,9 @@ def _rng(area):
 
 
 def _bulk_insert(model, fields, rows):
-    """Insert plain tuples with the driver's executemany. Peewee's insert_many builds its SQL
-    value by value in Python, which took three quarters of the builder's time at 1,000,000
-    subscriptions."""
+    """Insert plain tuples with SQLite's executemany or PostgreSQL's COPY. Peewee's insert_many
+    builds its SQL value by value in Python, which took three quarters of the builder's time at
+    1,000,000 subscriptions."""
     database = getattr(model._meta.database, "obj", model._meta.database)  # behind the proxy
 
     def quote(name):
@@ -180,23 +181,35 @@ def _bulk_insert(model, fields, rows):
     columns = ", ".join(quote(field.column_name) for field in fields)
     # Only dates, times and booleans need the field's conversion; ids, numbers and text
     # are passed as they are, which halves the Python time per row.
-    convert = [i for i, f in enumerate(fields) if isinstance(f, (DateField, DateTimeField, BooleanField))]
-    sql = f"INSERT INTO {quote(model._meta.table_name)} ({columns}) VALUES "  # nosec B608  # names from the models; values are placeholders
+    # A few thousand distinct days for a million rows: each converted once (dict: value -> db value).
+    convert = [(i, {}) for i, f in enumerate(fields) if isinstance(f, (DateField, DateTimeField, BooleanField))]
+
+    def batches():
+        for batch in chunked(rows, 5000):
+            if default_values:
+                batch = [row + default_values for row in map(tuple, batch)]
+            if convert:
+                batch = [list(row) for row in batch]
+                for i, db_value in convert:
+                    for row in batch:
+                        value = row[i]
+                        try:
+                            row[i] = db_value[value]
+                        except KeyError:
+                            row[i] = db_value[value] = fields[i].db_value(value)
+            yield batch
+
     cursor = database.cursor()
-    for batch in chunked(rows, 5000):
-        if default_values:
-            batch = [row + default_values for row in map(tuple, batch)]
-        if convert:
-            batch = [list(row) for row in batch]
-            for i in convert:
-                db_value = fields[i].db_value
+    if isinstance(database, PostgresqlDatabase):  # COPY streams the rows: no statement per row
+        with cursor.copy(f"COPY {quote(model._meta.table_name)} ({columns}) FROM STDIN") as copy:  # nosec B608  # names from the models
+            for batch in batches():
                 for row in batch:
-                    row[i] = db_value(row[i])
-        values = batch
-        if isinstance(database, PostgresqlDatabase):  # one statement per page, not per row
-            execute_values(cursor, sql + "%s", values, page_size=1000)
-        else:
-            cursor.executemany(sql + "(" + ", ".join([database.param] * len(fields)) + ")", values)
+                    copy.write_row(row)
+    else:
+        placeholders = ", ".join([database.param] * len(fields))
+        sql = f"INSERT INTO {quote(model._meta.table_name)} ({columns}) VALUES ({placeholders})"  # nosec B608  # names from the models; values are placeholders
+        for batch in batches():
+            cursor.executemany(sql, batch)
     return len(rows)
 
 
@@ -234,7 +247,30 @@ def _indexes_built_after(model, rows):
     for _name, sql in indexes + feeds:
         database.execute_sql(sql)
     for name in fts:  # the full-text index of the whole table in one pass, as its triggers would have left it
-        database.execute_sql(f"INSERT INTO \"{name}\" (\"{name}\") VALUES ('rebuild')")  # nosec B608  # FTS table names from sqlite_master
+        _fts_rebuild(database, name)
+
+
+FTS_MERGE_DEFAULTS = (("automerge", 4), ("crisismerge", 16))  # FTS5's own defaults
+
+
+def _fts_rebuild(database, name):
+    """Fill an FTS5 table from its content table. FTS5 writes a segment per megabyte of terms and,
+    by default, merges them level by level as it goes (at 1,000,000 subscriptions more work than
+    the tokenizing); with merging off during the rebuild, one 'optimize' merges all segments in
+    a single pass (about 15 % less CPU, and one segment for the searches). The settings are
+    stored in the table: put back to the defaults, and their rows removed as if never set."""
+    def command(*values):
+        columns = f'"{name}"' + (", rank" if len(values) > 1 else "")
+        marks = ", ".join("?" * len(values))
+        database.execute_sql(f'INSERT INTO "{name}" ({columns}) VALUES ({marks})', values)  # nosec B608  # FTS table names from sqlite_master
+
+    command("automerge", 0)
+    command("crisismerge", 1_000_000)
+    command("rebuild")
+    command("optimize")
+    for setting, value in FTS_MERGE_DEFAULTS:
+        command(setting, value)  # this connection's copy of the settings
+        database.execute_sql(f'DELETE FROM "{name}_config" WHERE k = ?', (setting,))  # nosec B608  # as above
 
 
 def _search_feeds(database, table):
@@ -252,23 +288,46 @@ def _search_feeds(database, table):
 
 @contextlib.contextmanager
 def _bulk_settings():
-    """SQLite settings for the build, put back afterwards: a page cache that holds the big indexes
-    while they are built, sorting in memory, and no foreign-key lookup per inserted row (the
-    builder makes every parent before its children; SQLite ignores the switch inside a transaction)."""
+    """Settings for the build, put back afterwards. SQLite: the rollback journal in memory instead
+    of the WAL (every page of a fresh database would go to the WAL first and be copied again at the
+    checkpoint; the builder's one transaction can still roll back), no fsync, a page cache that
+    holds the big indexes while they are built, sorting in memory with helper threads, and no
+    foreign-key lookup per inserted row (the builder makes every parent before its children;
+    SQLite ignores the switch inside a transaction). Both databases: no cyclic garbage collection,
+    which would walk the million rows' dicts again and again while they are made."""
     database = _database()
-    if isinstance(database, PostgresqlDatabase):
-        yield
-        return
-    names = ("cache_size", "temp_store", "foreign_keys")
-    saved = {name: database.execute_sql(f"PRAGMA {name}").fetchone()[0] for name in names}
-    database.execute_sql("PRAGMA cache_size = -1000000")  # KiB: up to 1 GB, taken only as needed
-    database.execute_sql("PRAGMA temp_store = MEMORY")
-    database.execute_sql("PRAGMA foreign_keys = OFF")
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        yield
+        if isinstance(database, PostgresqlDatabase):
+            yield
+            return
+        names = ("cache_size", "temp_store", "foreign_keys", "synchronous", "threads")
+        saved = {name: _pragma(database, name) for name in names}
+        journal = _pragma(database, "journal_mode")
+        _pragma(database, "journal_mode", "MEMORY")  # stays as it was if another connection is open
+        _pragma(database, "synchronous", "OFF")
+        _pragma(database, "cache_size", -1000000)  # KiB: up to 1 GB, taken only as needed
+        _pragma(database, "temp_store", "MEMORY")
+        _pragma(database, "threads", min(8, os.cpu_count() or 1))  # CREATE INDEX sorts in parallel
+        _pragma(database, "foreign_keys", "OFF")
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                _pragma(database, name, int(value))
+            _pragma(database, "journal_mode", journal)
     finally:
-        for name, value in saved.items():
-            database.execute_sql(f"PRAGMA {name} = {int(value)}")
+        if collecting:
+            gc.enable()
+
+
+def _pragma(database, name, value=None):
+    """Read or set a PRAGMA; the row some of them answer is read, so no statement stays open."""
+    cursor = database.execute_sql(f"PRAGMA {name}" if value is None else f"PRAGMA {name} = {value}")
+    row = cursor.fetchone()
+    cursor.close()
+    return row[0] if row else None
 
 
 @functools.lru_cache(maxsize=None)
@@ -317,8 +376,9 @@ class _Numbers:
 
     def _danish(self, prefixes):
         # A third digit of 1-9 keeps every prefix valid for phonenumbers.
-        r = self.rng
-        return f"+45{r.choice(prefixes)}{r.randint(1, 9)}{r.randrange(100000):05d}"
+        # (choice, randint(1, 9) and randrange(100000), drawn as random.py draws them: see _below)
+        below = _below(self.rng)
+        return f"+45{prefixes[below(len(prefixes))]}{1 + below(9)}{below(100000):05d}"
 
     def mobile(self):
         return self._unique(lambda: self._danish(MOBILE_PREFIXES))
@@ -484,13 +544,22 @@ class _People:
             self.seen[email.split("@")[0]] = 1
 
     def person(self, exclude=()):
+        below, last_names = _below(self.rng), self.last_names
         while True:
-            first, last = self.rng.choice(FIRST_NAMES), self.rng.choice(self.last_names)
+            first, last = FIRST_NAMES[below(len(FIRST_NAMES))], last_names[below(len(last_names))]
             if (first, last) not in exclude:
                 break
         base = f"{_ascii(first)}.{_ascii(last)}"
         n = self.seen[base] = self.seen.get(base, 0) + 1
         return f"{first} {last}", f"{base}{n if n > 1 else ''}@{self.domain}"
+
+
+def _below(rng):
+    """`rng`'s `_randbelow`: `choice(s)` is `s[_randbelow(len(s))]`, `randint(a, b)` is
+    `a + _randbelow(b - a + 1)` and `randrange(a, b)` is `a + _randbelow(b - a)` in random.py, so
+    calling it directly draws the very same numbers without three layers of argument checks
+    (a million subscriptions draw some fifteen million times)."""
+    return rng._randbelow
 
 
 def _weighted(population, weights):
@@ -512,25 +581,39 @@ _pick_kind = _weighted(*zip(*KIND_WEIGHTS))
 def _new_subscription(ctx, rng, customer_key, account, kind, name, email, number=None,
                       plan=None, status=None):
     """A subscription as a plain dict (inserted in bulk later)."""
-    today = ctx.today
+    today, below = ctx.today, _below(rng)
     status = status or _pick_status(rng)
     if plan is None:
         plan = ctx.pick_plan[kind](rng)
     number = number or ctx.numbers.for_kind(kind)
-    start = ctx.day(-rng.randint(220, 1500))
+    start = ctx.day(-(220 + below(1281)))  # randint(220, 1500)
     end = None
     if status == "pending":
-        start = ctx.day(rng.randint(1, 14))
+        start = ctx.day(1 + below(14))  # randint(1, 14)
     elif status in ("cancelled", "transferred"):
-        end = ctx.day(-rng.randint(5, 120))
+        end = ctx.day(-(5 + below(116)))  # randint(5, 120)
     return {
         "customer": ctx.customers[customer_key].id, "company": account.company_id,
         "account": account.id, "kind": kind, "number": number, "holder_name": name,
-        "holder_email": email, "search_key": Subscription.make_search_key(name, number, email),
+        "holder_email": email, "search_key": _search_key(name, number, email),
         "plan": plan.id, "plan_obj": plan, "status": status,
-        "invoice_note": rng.choice(("", "", "", "", "Projekt 2231", "Afd. 12", "Kantinen")),
+        "invoice_note": INVOICE_NOTES[below(len(INVOICE_NOTES))],
         "start_date": start, "end_date": end, "created_at": _at(min(start, today)),
     }
+
+
+INVOICE_NOTES = ("", "", "", "", "Projekt 2231", "Afd. 12", "Kantinen")
+_PLAIN_NUMBER = re.compile(r"(\+45|DSL-|KRB-)([0-9]+)")
+
+
+def _search_key(name, number, email):
+    """Subscription.make_search_key, without its digit-by-digit scan for the numbers the builder makes."""
+    plain = _PLAIN_NUMBER.fullmatch(number)
+    if plain is None:
+        return Subscription.make_search_key(name, number, email)
+    prefix, rest = plain.groups()
+    digits, local = (number[1:], rest) if prefix == "+45" else (rest, rest)
+    return " ".join((name.lower(), local, digits, email.lower()))
 
 
 def _generate_subscriptions(ctx, customer_key, accounts, count, people, rng, first=None):
@@ -577,7 +660,7 @@ def _next_iccid(ctx, rng):
     parts that each repeat often: the leading digits (followed by zeros, which add nothing) and the
     last three. Luhn weights each digit by its place from the right, so the two sums add up to the
     whole one; a million ICCIDs cost a thousand or so checksums instead of a million."""
-    ctx.iccid_seq += rng.randint(1, 9)
+    ctx.iccid_seq += 1 + rng._randbelow(9)  # randint(1, 9), see _below
     body = f"894501{ctx.iccid_seq:012d}"
     total = _luhn_sum(body[:-3] + "0000") + _luhn_sum(body[-3:] + "0")
     return body + str(-total % 10)
@@ -585,18 +668,19 @@ def _next_iccid(ctx, rng):
 
 def _create_sims_and_addons(ctx, rows, rng, with_addons=True):
     sims, addons = [], []
+    below, random_, latest = _below(rng), rng.random, _at(ctx.today)
     for row in rows:
         created = row["created_at"]
         if row["kind"] == "mobile":
-            if rng.random() < 0.15:  # replaced once: the old card stays on record
-                sims.append((row["id"], _next_iccid(ctx, rng), f"{rng.randrange(10000):04d}",
-                             f"{rng.randrange(10 ** 8):08d}", "physical", "old", None, created))
-                created = created + datetime.timedelta(days=rng.randint(30, 200))
-            esim = rng.random() < 0.10
+            if random_() < 0.15:  # replaced once: the old card stays on record
+                sims.append((row["id"], _next_iccid(ctx, rng), f"{below(10000):04d}",
+                             f"{below(10 ** 8):08d}", "physical", "old", None, created))
+                created = created + datetime.timedelta(days=30 + below(171))  # randint(30, 200)
+            esim = random_() < 0.10
             code = f"LPA:1$smdp.operator.dk${rng.getrandbits(128):032X}" if esim else None
-            sims.append((row["id"], _next_iccid(ctx, rng), f"{rng.randrange(10000):04d}",
-                         f"{rng.randrange(10 ** 8):08d}", "esim" if esim else "physical",
-                         "active", code, min(created, _at(ctx.today))))
+            sims.append((row["id"], _next_iccid(ctx, rng), f"{below(10000):04d}",
+                         f"{below(10 ** 8):08d}", "esim" if esim else "physical",
+                         "active", code, min(created, latest)))
         row["addons"] = []
         if with_addons and rng.random() < 0.25:
             choices = ctx.addons_by_kind[row["kind"]]
@@ -852,7 +936,7 @@ ORDER_PLAN = (
     ("addon", "failed", "demo", "active"),
     ("block", "completed", "demo", "blocked"),
     ("unblock", "completed", "demo_service", "active"),
-    ("port_in", "in_progress", "demo", None),
+    ("port_in", "in_progress", "demo", "pending"),  # a port-in's line waits, pending, for the port
     ("port_in", "completed", "demo", "active"),
     ("account_change", "completed", "demo_service", "active"),
     ("account_change", "received", "demo", "active"),
@@ -902,7 +986,8 @@ def _order_details(kind, row, rng, ctx):
         return {"number": row["number"], "addon": "ADD-VERDEN", "action": "add"}
     if kind in ("block", "unblock"):
         return {"number": row["number"], "reason": "lost" if kind == "block" else ""}
-    return {"number": row["number"], "to_account": ctx.accounts["demo"][1].number}
+    to_account = ctx.accounts["demo"][1]
+    return {"number": row["number"], "to_account": to_account.number, "to_account_id": to_account.id}
 
 
 def _create_orders(ctx):
@@ -924,8 +1009,8 @@ def _create_orders(ctx):
             if row:
                 used.add(row["id"])
                 company = Company.get_by_id(row["company"])
-            elif kind not in ("takeover", "port_in"):
-                continue  # a tiny demo (--subscriptions 5) may lack such a subscription
+            elif kind not in ("takeover", "port_in") or status not in ("completed", "failed"):
+                continue  # a tiny demo (--subscriptions 5) may lack such a subscription; an open order needs one
         created = ctx.now - datetime.timedelta(days=len(ORDER_PLAN) - i, hours=rng.randint(0, 8))
         done = created + datetime.timedelta(minutes=rng.randint(2, 600))
         order = Order.create(

@@ -2,7 +2,8 @@
 from collections.abc import Mapping
 
 import phonenumbers
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask import g
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
 
 from extensions import babel
 
@@ -95,12 +96,56 @@ def use_one_date_format(babel_extension=babel):
 use_one_date_format()
 
 
+_GROUP = {}  # the thousands separator per locale ("." in Danish, "," in English)
+
+
+def number(n):
+    """A number in the current locale (the `number` filter): a whole number is grouped with the
+    locale's separator (format_decimal's result, without its pattern parsing and rounding: a list
+    page formats a handful per request); anything else goes to Babel."""
+    if type(n) is int and n >= 0:
+        if n < 1000:
+            return str(n)
+        locale = get_locale()
+        key = str(locale)
+        group = _GROUP.get(key)
+        if group is None:
+            group = _GROUP[key] = locale.number_symbols["latn"]["group"] if locale else ","
+        return f"{n:,}".replace(",", group)
+    return format_decimal(n)
+
+
+def _translations():
+    """The request's translations, found once per request and locale. flask_babel's get_translations
+    walks g, the domain, the locale and its cache (keyed by the locale's string) on every `_()` of a
+    template; a fragment makes 20 of them. The locale object is the key: flask_babel's refresh()
+    (a changed language) makes a new one, so the next call looks again."""
+    if not g:  # no app context: flask_babel's NullTranslations
+        return get_translations()
+    locale = get_locale()
+    cached = g.get("_translations_of")
+    if cached is None or cached[0] is not locale:
+        cached = g._translations_of = (locale, get_translations())
+    return cached[1]
+
+
+def install_gettext(jinja_env):
+    """Templates' _(), ngettext() and pgettext() through _translations (same results as flask_babel's)."""
+    jinja_env.install_gettext_callables(
+        gettext=lambda s: _translations().ugettext(s),
+        ngettext=lambda s, p, n: _translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: _translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: _translations().unpgettext(c, s, p, n),
+    )
+
+
 def template_filters():
     return {
         "money": format_money,
         "date": lambda d, fmt="medium": format_date(d, fmt) if d else "",
         "datetime": lambda d, fmt="medium": format_datetime(d, fmt) if d else "",
-        "number": lambda n: format_decimal(n),
+        "number": number,
         "phone": phone,
         "phone_text": typed_phone,
         "device": device,

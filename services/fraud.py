@@ -21,13 +21,14 @@ import datetime
 import json
 import threading
 
-from flask import current_app, has_request_context, session
+from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.exceptions import Forbidden, NotFound
 
 from models import AuditEvent, Company, Membership, Order, OrderStep, PortingRequest, Subscription, User, db, utcnow
 
-from . import audit, orders
+from . import audit, orders, sessions
 from .errors import ServiceError
 from .ids import parse_id
 from .messages import in_locale, public_url, queue_message
@@ -48,6 +49,7 @@ BURST_WINDOW = datetime.timedelta(hours=1)
 DEFAULT_NOTICE_MINUTES = {"testing": 0, "demo": 2}
 PRODUCTION_NOTICE_MINUTES = 15
 MAX_NOTIFIED_NUMBERS = 10  # a port request of a long range texts its first numbers only
+BULK_NOTICE_LINES = 20  # a bulk request's notice lists this many subscriptions, then "and M more"
 
 FRAUD_STEPS = ("notice", "notice_over", "review_held", "review_approved", "review_rejected", "fraud_stopped")
 
@@ -232,8 +234,9 @@ def _what(kind, details):
             "port_request": _("A port request for %(number)s", number=number)}[kind]
 
 
-def announce(order, numbers=()):
-    """After commit: the SMS to the number(s) and the e-mail to each admin, before it is carried out."""
+def announce(order, numbers=(), admins=True):
+    """After commit: the SMS to the number(s) and the e-mail to each admin, before it is carried out.
+    `admins=False`: the e-mail is left out (a bulk request tells the admins once: `announce_many`)."""
     details = json.loads(order.details or "{}")
     kind = order.kind
     if kind == "cancel" and details.get("reason") == "moving_operator":
@@ -248,12 +251,53 @@ def announce(order, numbers=()):
         if number.startswith("+45") and number[3:4] in "23456789":
             queue_message("sms", number, in_locale(holder_locale, lambda: _sms_text(kind, minutes)),
                           company=order.company_id)
+    if not admins:
+        return
     url = public_url("orders.detail", order_id=order.id)
     for admin in admins_of(order.company_id):
         queue_message("email", admin.email,
                       in_locale(admin.locale, lambda: _email_text(kind, _what(kind, details), minutes, url)),
                       subject=in_locale(admin.locale, lambda: _subject(kind)), user=admin.id,
                       company=order.company_id)
+
+
+def _many_subject(kind, total):
+    if kind == "port_out":
+        return ngettext("Port-out of %(num)d number ordered", "Port-out of %(num)d numbers ordered", total)
+    return ngettext("Cancellation of %(num)d subscription ordered", "Cancellation of %(num)d subscriptions ordered",
+                    total)
+
+
+def _many_text(kind, total, lines, minutes, url):
+    if kind == "port_out":
+        what = ngettext("A move of %(num)d number to another operator",
+                        "A move of %(num)d numbers to another operator", total)
+    else:
+        what = ngettext("A cancellation of %(num)d subscription", "A cancellation of %(num)d subscriptions", total)
+    if minutes:
+        when = _("Each is carried out %(num)d minutes after it is placed unless you stop it.", num=int(round(minutes)))
+    else:
+        when = _("They are being carried out now.")
+    parts = [_("%(what)s has been ordered in your company's self-service, in one request. %(when)s", what=what,
+               when=when), "", *lines]
+    more = total - len(lines)
+    if more > 0:
+        parts.append(ngettext("and %(num)d more", "and %(num)d more", more))
+    parts += ["", _("If this wasn't you or a colleague, contact us at once. Every order of the request, each with "
+                    "\"This wasn't us\" while it can still be stopped: %(url)s", url=url)]
+    return "\n".join(parts)
+
+
+def announce_many(company_id, kind, lines, total, url):
+    """After commit: ONE e-mail per admin for `total` orders of one kind placed together (a bulk
+    cancellation), listing `lines` (the first BULK_NOTICE_LINES subscriptions), "and M more", and
+    `url` (the request's orders). Each number still gets its own SMS (`announce(admins=False)`)."""
+    minutes = notice_minutes()
+    for admin in admins_of(company_id):
+        queue_message("email", admin.email,
+                      in_locale(admin.locale, lambda: _many_text(kind, total, lines, minutes, url)),
+                      subject=in_locale(admin.locale, lambda: _many_subject(kind, total)), user=admin.id,
+                      company=company_id)
 
 
 # -- "This wasn't us" ------------------------------------------------------------------------------
@@ -350,20 +394,14 @@ def decide(staff_user, order_id, approve):
 # -- bursts: many SIM changes or PUK reveals within an hour -----------------------------------------
 
 def _second_factor_at():
-    """When this session last gave a second factor (blueprints/step_up keeps it), or None."""
-    if not has_request_context():
-        return None
-    try:
-        return datetime.datetime.fromisoformat(session.get("second_factor_at") or "")
-    except ValueError:
-        return None
+    """When this session last gave a second factor, or None: services/sessions.py knows the layout of
+    the session (blueprints/auth and blueprints/step_up write it); the guard only asks."""
+    return sessions.second_factor_at()
 
 
 def _spend_second_factor():
     """The next action asks for a new code, however recent the last one was."""
-    if has_request_context():  # both kinds of freshness blueprints/step_up.is_fresh counts
-        session.pop("second_factor_at", None)
-        session.pop("reauth_at", None)
+    sessions.spend_step_up()
 
 
 def _alert_admins_once(scope, company_id, what, text_fn, subject_fn):
@@ -420,3 +458,4 @@ def state(order):
     "stoppable": bool}."""
     return {"waiting": waiting(order.id) if order.status == "received" else None,
             "until": _notice_until(order.id), "stoppable": stoppable(order)}
+

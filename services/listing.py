@@ -111,11 +111,18 @@ def capped_count(query, cap=COUNT_CAP):
     return min(n, cap), n > cap
 
 
+_SERIALIZERS = {}  # one per secret key, made once instead of for every cursor of a page
+
+
 def _serializer():
     from flask import current_app
     from itsdangerous import URLSafeSerializer
 
-    return URLSafeSerializer(current_app.secret_key, salt=CURSOR_SALT)
+    key = current_app.secret_key
+    serializer = _SERIALIZERS.get(key)
+    if serializer is None:
+        serializer = _SERIALIZERS[key] = URLSafeSerializer(key, salt=CURSOR_SALT)
+    return serializer
 
 
 def make_cursor(kind, direction, values, number):

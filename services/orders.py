@@ -8,15 +8,23 @@ the same transaction that marks the order completed — guarded by `applied_at I
 so a retried job never applies it twice. A rejected order changes nothing and keeps the
 network's reason. Nothing else changes a subscription's plan, status, SIM, account,
 add-ons or blocks.
+
+Before `carry_out`, the provisioning job claims the order (`claim`: one UPDATE from "received",
+or from an "in_progress" whose claim is older than CLAIM_LEASE, i.e. whose run died), so two
+jobs for one order never both go to the network. An order whose job was never enqueued (the
+process died between the commit and the enqueue, or Redis was down) or whose run died is found
+by `sweep` (the maintenance job, every few minutes) and enqueued again.
 """
 import datetime
 import hashlib
 import json
+import logging
 import secrets
 from dataclasses import dataclass
 
+from flask import current_app
 from flask_babel import gettext as _
-from peewee import JOIN
+from peewee import JOIN, fn
 
 from integrations.network import NetworkRejected, network
 from jobs import enqueue
@@ -24,6 +32,7 @@ from jobs.provisioning import provision_order
 from models import (
     Account,
     AddOn,
+    AuditEvent,
     Order,
     OrderStep,
     Plan,
@@ -43,6 +52,17 @@ from .listing import paginate
 from .order_text import describe
 
 ACCEPTANCE_DAYS = 14
+# A provisioning run holds its claim this long: longer than the job's timeout (RQ stops it by
+# then), so a claim older than this belongs to a run that died.
+CLAIM_LEASE = datetime.timedelta(seconds=provision_order.job_timeout + 60)
+# An open order with no sign of life for this long has no live job (config ORDER_SWEEP_MINUTES):
+# longer than the job's retries (10 + 30 + 120 s) and than a busy queue takes to start it.
+SWEEP_GRACE_MINUTES = 10
+SWEEP_LIMIT = 500  # orders enqueued again per sweep; the next sweep takes the rest
+MAX_REQUEUES = 3  # an order swept this often that still did not finish fails (no job ever ends it)
+# Orders with a life of their own: a port request waits for the current operator and its date.
+NOT_SWEPT = ("port_request",)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -178,6 +198,92 @@ def accept_transfer(token, accepted):
 
 
 # -- carrying out (the provisioning job) -----------------------------------------------
+
+def claim(order_id, now=None):
+    """Take an open order for this provisioning run: True when this run may carry it out.
+
+    One UPDATE from "received" (or from "in_progress" whose claim is older than CLAIM_LEASE: its
+    run died), so when the original job and the sweep's both run, one goes to the network and the
+    other returns. The change itself still applies once only (`carry_out`: applied_at IS NULL)."""
+    now = now or utcnow()
+    mine = (Order.id == order_id) & Order.acceptance_hash.is_null()
+    with db.atomic():  # writes first: a read before them would make SQLite refuse the write under contention
+        if Order.update(status="in_progress", updated_at=now).where(mine, Order.status == "received").execute():
+            OrderStep.create(order=order_id, step="in_progress")
+            return True
+        return bool(Order.update(updated_at=now).where(mine, Order.status == "in_progress",
+                                                       Order.updated_at < now - CLAIM_LEASE).execute())
+
+
+def release(order_id):
+    """The claiming run failed before an answer (an error; RQ retries it): the claim ends now."""
+    (Order.update(updated_at=utcnow() - CLAIM_LEASE - datetime.timedelta(seconds=1))
+     .where(Order.id == order_id, Order.status == "in_progress", Order.applied_at.is_null()).execute())
+
+
+def sweep_grace():
+    minutes = current_app.config.get("ORDER_SWEEP_MINUTES")
+    return datetime.timedelta(minutes=float(SWEEP_GRACE_MINUTES if minutes is None else minutes))
+
+
+def sweep(now=None, limit=SWEEP_LIMIT):
+    """Enqueue again the open orders that no job will carry out; returns how many (the maintenance job).
+
+    Swept: an order still "received" with no sign of life (updated, or a step written) within
+    `sweep_grace()` — committed but never enqueued, or its job lost — and an order "in_progress"
+    whose claim is older than CLAIM_LEASE and the grace (its run died; it goes back to "received").
+    Not swept: orders under the fraud guard's notice or review (`fraud.release_due` starts
+    those), transfers waiting for the new holder, port requests. Each one swept is audited
+    ("order.requeued") in the transaction that marks it, and enqueued after the commit; running
+    the sweep twice, or alongside the original job, carries the order out once (`claim`). An order
+    already swept MAX_REQUEUES times fails ("network_unavailable") instead of looping for ever."""
+    from . import fraud  # fraud imports this module
+
+    now = now or utcnow()
+    cutoff = now - sweep_grace()
+    stale_claim = min(cutoff, now - CLAIM_LEASE)
+    alive = OrderStep.select(OrderStep.id).where(OrderStep.order == Order.id, OrderStep.created_at >= cutoff)
+    candidates = list(
+        Order.select(Order.id, Order.kind, Order.status, Order.updated_at, Order.customer, Order.company)
+        .where(Order.kind.not_in(NOT_SWEPT), Order.acceptance_hash.is_null(),
+               ((Order.status == "received") & (Order.updated_at < cutoff))
+               | ((Order.status == "in_progress") & (Order.updated_at < stale_claim)),
+               ~fn.EXISTS(alive))
+        .order_by(Order.id).limit(limit))
+    earlier = dict(AuditEvent.select(AuditEvent.object_id, fn.COUNT(AuditEvent.id))
+                   .where(AuditEvent.action == "order.requeued", AuditEvent.object_type == "order",
+                          AuditEvent.object_id.in_([str(o.id) for o in candidates]))
+                   .group_by(AuditEvent.object_id).tuples()) if candidates else {}
+    swept = []
+    for order in candidates:
+        if order.status == "received" and fraud.waiting(order.id, now):
+            continue  # under notice or held for review: release_due starts it when it may go
+        if earlier.get(str(order.id), 0) >= MAX_REQUEUES:
+            log.warning("order %s failed after %d sweeps", order.id, MAX_REQUEUES)
+            fail(order.id, "network_unavailable")
+            continue
+        with db.atomic():
+            # the sweep's own claim: the order goes back to "received" and counts as alive again
+            marked = (Order.update(status="received", updated_at=now)
+                      .where(Order.id == order.id, Order.status == order.status,
+                             Order.updated_at == order.updated_at).execute())
+            if not marked:
+                continue  # a job took it meanwhile
+            audit.record("order.requeued", customer=order.customer_id, company=order.company_id, obj=order,
+                         kind=order.kind, was=order.status)
+        swept.append(order.id)
+    queued = 0
+    for order_id in swept:
+        try:
+            enqueue(provision_order, order_id)
+            queued += 1
+        except Exception:  # the queue is down: the next sweep, one grace later, tries again
+            log.warning("order sweep could not enqueue order %s", order_id, exc_info=True)
+            break
+    if swept:
+        log.info("order sweep re-enqueued %d orders: %s", queued, ",".join(map(str, swept[:queued])))
+    return queued
+
 
 def carry_out(order_id):
     """Send the order to the network and apply the answer; returns the final status."""

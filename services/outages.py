@@ -3,17 +3,18 @@ services and postal codes they touch; customers see current and recent ones, tho
 their own installation addresses first; a company can subscribe to outage e-mails.
 
 "Touches" compares postal codes: an outage's ranges (none: the whole country) against the
-postal codes of the company's subscriptions' installation addresses, accounts and companies.
+postal codes of the company's subscriptions' installation addresses (kept per account and postal
+code in `subscription_place` by migration 0021's triggers), accounts and companies.
 """
 import datetime
 import re
 
 from flask_babel import format_datetime
 from flask_babel import gettext as _
+from peewee import CharField, ForeignKeyField, IntegerField
 from werkzeug.exceptions import Forbidden, NotFound
 
-from models import Account, Company, Outage, OutageAlert, Subscription, db, utcnow
-from models.subscriptions import ENDED
+from models import Account, BaseModel, Company, Customer, Outage, OutageAlert, db, utcnow
 from models.support import OUTAGE_SERVICES
 
 from . import audit
@@ -70,26 +71,108 @@ def postal_code_in(text):
     return found[-1] if found else None
 
 
+def installation_postal_code(address):
+    """The postal code of an installation address as migration 0021's triggers read it: the four
+    digits that begin its last comma-separated part ("Vesterbrogade 1, 1620 København V" -> "1620")."""
+    tail = (address or "").rpartition(",")[2].lstrip(" ")
+    return tail[:4] if re.match(r"\d{4}(?!\d)", tail) else None
+
+
+class SubscriptionPlace(BaseModel):
+    """Read only: how many running installed subscriptions of an account have their installation
+    address in a postal code. Kept by the database's triggers (migrations/0021_subscription_places.py),
+    never written here."""
+
+    customer = ForeignKeyField(Customer)
+    company = ForeignKeyField(Company)
+    account = ForeignKeyField(Account)
+    postal_code = CharField(max_length=4)
+    subscriptions = IntegerField(default=0)
+
+    class Meta:
+        table_name = "subscription_place"
+
+
 def _places(customer_ids, company_ids, account_ids=None):
-    """One UNION query: (company id, address or postal code) of the running installed
-    subscriptions, the accounts and the companies themselves."""
-    subscriptions = (Subscription.select(Subscription.company, Subscription.address)
-                     .where(Subscription.customer.in_(customer_ids), Subscription.company.in_(company_ids),
-                            Subscription.kind.in_(INSTALLED_KINDS), Subscription.address != "",
-                            Subscription.status.not_in(ENDED)))
+    """One UNION query: (company id, postal code) of the running installed subscriptions'
+    installation addresses (kept per account and postal code), the accounts and the companies."""
+    subscriptions = (SubscriptionPlace.select(SubscriptionPlace.company, SubscriptionPlace.postal_code)
+                     .where(SubscriptionPlace.customer.in_(customer_ids), SubscriptionPlace.company.in_(company_ids)))
     accounts = (Account.select(Account.company, Account.postal_code)
                 .where(Account.customer.in_(customer_ids), Account.company.in_(company_ids)))
     if account_ids is not None:
-        subscriptions = subscriptions.where(Subscription.account.in_(account_ids))
+        subscriptions = subscriptions.where(SubscriptionPlace.account.in_(account_ids))
         accounts = accounts.where(Account.id.in_(account_ids))
     companies = Company.select(Company.id, Company.postal_code).where(Company.id.in_(company_ids))
     return (subscriptions | accounts | companies).tuples()
 
 
 def postal_codes_of(scope):
-    """The postal codes of what the scope sees: its installation addresses, accounts and companies."""
+    """The postal codes of what the scope sees: its installation addresses, accounts and companies.
+    As many rows as the scope has (account, postal code) places, so not for every request: the
+    front page asks `touching` instead."""
     rows = _places([scope.customer_id], list(scope.company_ids), scope.account_ids)
     return {code for _company, text in rows for code in [postal_code_in(text)] if code}
+
+
+def _in(column, ids, params):
+    params.extend(ids)
+    return f"{column} IN ({', '.join([db.param] * len(ids))})"
+
+
+def touching(scope, outages):
+    """Set `touches_us` on each outage: whether it reaches a postal code of the scope (its
+    companies, the accounts it sees, their running installation addresses). One query whatever
+    the customer's size: the outages' postal code ranges (usually a handful) as a VALUES list, and
+    per range three EXISTS that stop at the first row: subscription_place by (account, postal
+    code) for a user limited to accounts and by (company, postal code) otherwise, both index
+    seeks; the scope's accounts (as many as it has, never a subscription); its companies by id.
+
+    Why kept rows and not an EXISTS on the subscriptions themselves: an address is free text with
+    no postal code column to index, and even with one, a range of Copenhagen codes holds most of
+    a customer's lines, so the limited user's account filter would scan them all to answer "no".
+    The kept rows carry the account, so that filter narrows the seek instead, and an outage
+    touching only another account of the company is not flagged for the limited user. Asking per
+    range rather than reading the scope's codes keeps it constant too: an account may have lines
+    in hundreds of postal codes, an outage names a few ranges."""
+    ranges = sorted({(f"{lo:04d}", f"{hi:04d}") for outage in outages for lo, hi in outage.postal_ranges})
+    hits = set()
+    if ranges:
+        hits = set(_ranges_touched(scope, ranges))
+    for outage in outages:
+        bounds = outage.postal_ranges
+        outage.touches_us = not bounds or any((f"{lo:04d}", f"{hi:04d}") in hits for lo, hi in bounds)
+    return outages
+
+
+def _ranges_touched(scope, ranges):
+    """The (first, last) postal code ranges that reach the scope's places, in one query."""
+    p = db.param
+    params = [value for bounds in ranges for value in bounds]
+    values = ", ".join([f"({p}, {p})"] * len(ranges))
+    companies = list(scope.company_ids)
+    accounts = None if scope.account_ids is None else list(scope.account_ids)
+    within = "BETWEEN r.column1 AND r.column2"
+    checks = []
+    if accounts != []:  # a limited user without accounts sees no installation address and no account
+        sub_where = [_in("s.company_id", companies, params)]
+        if accounts is not None:
+            sub_where.append(_in("s.account_id", accounts, params))
+        params.append(scope.customer_id)
+        checks.append(f"EXISTS (SELECT 1 FROM subscription_place s WHERE {' AND '.join(sub_where)} "  # nosec B608  # placeholders and column names only, no values
+                      f"AND s.customer_id = {p} AND s.postal_code {within})")
+        acc_where = [_in("a.company_id", companies, params)]
+        if accounts is not None:
+            acc_where.append(_in("a.id", accounts, params))
+        params.append(scope.customer_id)
+        checks.append(f"EXISTS (SELECT 1 FROM account a WHERE {' AND '.join(acc_where)} "  # nosec B608  # placeholders and column names only, no values
+                      f"AND a.customer_id = {p} AND a.postal_code {within})")
+    company_where = _in("c.id", companies, params)
+    params.append(scope.customer_id)
+    checks.append(f"EXISTS (SELECT 1 FROM company c WHERE {company_where} AND c.customer_id = {p} "  # nosec B608  # placeholders and column names only, no values
+                  f"AND c.postal_code {within})")
+    sql = f"SELECT r.column1, r.column2 FROM (VALUES {values}) AS r WHERE {' OR '.join(checks)}"  # nosec B608  # placeholders and column names only, no values
+    return [tuple(row) for row in db.execute_sql(sql, params).fetchall()]
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -103,15 +186,29 @@ def list_outages(limit=50):
     return list(Outage.select().order_by(Outage.ends_at.is_null(False), Outage.starts_at.desc()).limit(limit))
 
 
+_RUNNING_SQL = {}  # db.param -> the SQL of running_outages
+
+
+def running_outages(now, limit=20):
+    """The running outages, newest first. Fixed SQL made once per database kind (as
+    models/database.py does for the per-request lookups): compiling the query's expression tree
+    cost more than running it."""
+    sql = _RUNNING_SQL.get(db.param)
+    if sql is None:
+        sql, params = Outage.select().where(_running(now)).order_by(Outage.starts_at.desc()).limit(limit).sql()
+        if params != [now, now, limit]:  # the order the fixed SQL's parameters come in
+            raise RuntimeError(f"running_outages: unexpected parameters {params!r}")
+        _RUNNING_SQL[db.param] = sql
+    return list(Outage.raw(sql, now, now, limit))
+
+
 def front_page(scope, now=None):
-    """The running outages, those touching the scope's addresses first; each gets `touches_us`."""
-    now = now or utcnow()
-    outages = list(Outage.select().where(_running(now)).order_by(Outage.starts_at.desc()).limit(20))
+    """The running outages, those touching the scope's addresses first; each gets `touches_us`.
+    Two queries whatever the customer's size (none when nothing is running)."""
+    outages = running_outages(now or utcnow())
     if not outages:
         return []
-    codes = postal_codes_of(scope)
-    for outage in outages:
-        outage.touches_us = outage.touches(codes)
+    touching(scope, outages)
     return sorted(outages, key=lambda o: not o.touches_us)
 
 
@@ -123,10 +220,9 @@ def customer_list(scope, service="", now=None):
     if service in OUTAGE_SERVICES:
         query = query.where((Outage.services == "") | Outage.services.contains(service))
     outages = list(query.order_by(Outage.starts_at.desc()).limit(200))
-    codes = postal_codes_of(scope) if outages else set()
+    touching(scope, outages)
     groups = {"current": [], "planned": [], "recent": []}
     for outage in outages:
-        outage.touches_us = outage.touches(codes)
         if outage.ends_at is not None and outage.ends_at <= now:
             groups["recent"].append(outage)
         elif outage.starts_at > now:

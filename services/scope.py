@@ -110,11 +110,13 @@ class Scope:
         about an account that account; general tickets (neither) are seen by the whole company."""
         query = self._in_companies(SupportTicket.select(), SupportTicket)
         if self.account_ids is not None:
-            in_accounts = Subscription.select(Subscription.id).where(Subscription.account.in_(self.account_ids))
+            # one lookup of the ticket's own subscription, not a list of every line on the accounts
+            owned = Subscription.select(Subscription.id).where(Subscription.id == SupportTicket.subscription,
+                                                               Subscription.account.in_(self.account_ids))
             query = query.where(
                 (SupportTicket.subscription.is_null() & (SupportTicket.account.is_null()
                                                           | SupportTicket.account.in_(self.account_ids)))
-                | SupportTicket.subscription.in_(in_accounts))
+                | fn.EXISTS(owned))
         return query
 
     def account(self, account_id):

@@ -14,7 +14,8 @@ import hashlib
 import json
 import secrets
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
+from flask import session as flask_session
 from flask.sessions import SessionInterface, SessionMixin
 from werkzeug.datastructures import CallbackDict
 
@@ -128,6 +129,32 @@ class DatabaseSessionInterface(SessionInterface):
 
 def current_token_hash(session):
     return session.row.token_hash if getattr(session, "row", None) is not None else None
+
+
+# -- the session's step-up times ---------------------------------------------------------------
+# blueprints/auth (the login's second factor) and blueprints/step_up (a re-authentication) write
+# them; services ask these two functions and never read the session's keys themselves.
+
+SECOND_FACTOR_AT = "second_factor_at"
+REAUTH_AT = "reauth_at"
+
+
+def second_factor_at():
+    """When this request's session last gave a second factor (UTC), or None."""
+    if not has_request_context():
+        return None
+    try:
+        return datetime.datetime.fromisoformat(flask_session.get(SECOND_FACTOR_AT) or "")
+    except ValueError:
+        return None
+
+
+def spend_step_up():
+    """The session's re-authentications (password or second factor) count no more: the next action
+    that needs a fresh one asks for it, however recent the last one was."""
+    if has_request_context():
+        flask_session.pop(SECOND_FACTOR_AT, None)
+        flask_session.pop(REAUTH_AT, None)
 
 
 # -- re-authentication, limited per user ------------------------------------------------------

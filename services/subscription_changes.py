@@ -117,13 +117,14 @@ def change_sim(scope, subscription_id, how, iccid="", address="", reason="lost",
     return _guarded(scope, "sim_change", subscription, details)
 
 
-def _guarded(scope, kind, subscription, details, batch=None, review=False, **create):
+def _guarded(scope, kind, subscription, details, batch=None, review=False, notify_admins=True, **create):
     """An order under the fraud guard: the number and the admins are told before it is carried
-    out, and it waits the notice period (and, with `review`, staff) first."""
+    out, and it waits the notice period (and, with `review`, staff) first. `notify_admins=False`:
+    the admins are told by the caller instead (a bulk request: one e-mail for all its orders)."""
     with db.atomic():
         order = orders.create(scope, kind, subscription=subscription, details=details, batch=batch, **create)
         fraud.guard(scope, order, review=review)
-    fraud.announce(order)
+    fraud.announce(order, admins=notify_admins)
     fraud.start(order)
     return order
 
@@ -236,7 +237,9 @@ def _ending_checks(subscription):
                           _("A cancellation or transfer is already on its way."))
 
 
-def cancel(scope, subscription_id, end_date, reason, stepped_up, batch=None, preview=False):
+def cancel(scope, subscription_id, end_date, reason, stepped_up, batch=None, preview=False, notify_admins=True):
+    """`notify_admins=False`: a bulk request tells the admins once for all (services/bulk.py); the
+    number's SMS is sent either way."""
     subscription = _active(scope, subscription_id, "manage")
     _require_step_up(stepped_up)
     day = _date(end_date, "end_date")
@@ -251,7 +254,7 @@ def cancel(scope, subscription_id, end_date, reason, stepped_up, batch=None, pre
         preview = orders.Preview("cancel", subscription, details)
         preview.held_for_review = review
         return preview
-    return _guarded(scope, "cancel", subscription, details, batch=batch, review=review)
+    return _guarded(scope, "cancel", subscription, details, batch=batch, review=review, notify_admins=notify_admins)
 
 
 def transfer(scope, subscription_id, name, email, end_date, stepped_up, batch=None, preview=False):

@@ -155,9 +155,10 @@ def filter_options(scope):
     """The choices of the overview's filters: one query for companies (only for a company
     tree) and one for accounts; `accounts` is None when there are too many for a select."""
     scope.require("subscriptions")
-    companies = list(scope.companies()) if shows_companies(scope) else []
+    # the shown columns as named tuples (.id, .name, .number): model instances cost more than the queries
+    companies = list(scope.companies().select(Company.id, Company.name).namedtuples()) if shows_companies(scope) else []
     accounts = list(scope.accounts().select(Account.id, Account.number, Account.name)
-                    .order_by(Account.number).limit(MAX_ACCOUNT_OPTIONS + 1))
+                    .order_by(Account.number).limit(MAX_ACCOUNT_OPTIONS + 1).namedtuples())
     return {"companies": companies,
             "accounts": accounts if len(accounts) <= MAX_ACCOUNT_OPTIONS else None}
 

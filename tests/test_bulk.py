@@ -1,16 +1,19 @@
 """Bulk update: preview, confirm once, per-row result, and the scope around it."""
+import datetime
 import io
 import json
 from html import escape
 
 from models import (
     Account,
+    AuditEvent,
     BulkItem,
     BulkRequest,
     Company,
     JobRecord,
     Membership,
     Order,
+    OutboxMessage,
     Subscription,
     User,
     utcnow,
@@ -288,3 +291,110 @@ def test_result_page_polls_while_its_orders_are_with_the_network(admin, ctx):
     order_id = BulkItem.select().where(BulkItem.bulk == bulk.id).first().order_id
     Order.update(status="in_progress").where(Order.id == order_id).execute()
     assert "every 2s" in admin.get(f"/subscriptions/bulk/{bulk.id}").get_data(as_text=True)
+
+
+# -- the fraud guard's notices of a bulk cancellation ------------------------------------------------
+
+def _cancel_in_bulk(client, subs, reason="not_needed"):
+    bulk = _preview(client, [s.id for s in subs], action="cancel",
+                    end_date=(utcnow().date() + datetime.timedelta(days=30)).isoformat(), cancel_reason=reason)
+    with client.session_transaction() as session:
+        session["second_factor_at"] = utcnow().isoformat()
+    assert client.post("/subscriptions/bulk/confirm", data={"token": bulk.client_token}).status_code == 303
+    return BulkRequest.get_by_id(bulk.id)
+
+
+def _admin_mails(company_id):
+    from services.fraud import admins_of
+
+    admins = admins_of(company_id)
+    return admins, {a.email: list(OutboxMessage.select().where(OutboxMessage.channel == "email",
+                                                                OutboxMessage.recipient == a.email)
+                                  .order_by(OutboxMessage.id)) for a in admins}
+
+
+def test_bulk_cancel_sends_one_notice_per_admin_listing_the_subscriptions(admin, ctx):
+    from services import bulk as bulk_service
+    from services import fraud
+    from services.formatting import phone
+    from services.scope import build_scope
+
+    subs = _blockable(fraud.BULK_NOTICE_LINES + 5)
+    company_id = subs[0].company_id
+    User.update(locale="en").where(User.id.in_([a.id for a in fraud.admins_of(company_id)])).execute()
+    admins, before = _admin_mails(company_id)
+    assert len(admins) >= 1
+    messages_before = OutboxMessage.select().count()
+    bulk = _cancel_in_bulk(admin, subs)
+    assert bulk.status == "finished"
+    batch = json.loads(bulk.params)["batch"]
+    assert Order.select().where(Order.batch == batch, Order.kind == "cancel").count() == len(subs)
+    _admins, after = _admin_mails(company_id)
+    for person in admins:
+        new = after[person.email][len(before[person.email]):]
+        # one e-mail for the whole request, none per subscription
+        assert [m.subject for m in new] == [f"Cancellation of {len(subs)} subscriptions ordered"], [m.subject for m in new]
+        body = new[0].body
+        assert f"A cancellation of {len(subs)} subscriptions" in body
+        listed = [s for s in subs if phone(s.number) in body]
+        assert len(listed) == fraud.BULK_NOTICE_LINES and subs[0].holder_name in body
+        assert "and 5 more" in body and f"/orders?batch={batch}" in body
+    # each number is still told by SMS, one each
+    for sub in subs:
+        sms = OutboxMessage.select().where(OutboxMessage.channel == "sms", OutboxMessage.recipient == sub.number)
+        assert sms.count() == 1
+    assert OutboxMessage.select().count() - messages_before == len(subs) + len(admins)
+    assert AuditEvent.select().where(AuditEvent.action == "subscription.bulk_announced",
+                                     AuditEvent.object_id == str(bulk.id)).count() == 1
+    # a later run of the same request (a retry, a resumed request) does not announce it again
+    scope = build_scope(Membership.get_by_id(bulk.membership_id))
+    assert bulk_service._announce(scope, bulk, json.loads(bulk.params)["values"], batch) is False
+    assert OutboxMessage.select().count() - messages_before == len(subs) + len(admins)
+
+
+def test_bulk_port_out_notice_and_a_small_request_without_more(admin, ctx):
+    from services import fraud
+
+    subs = _blockable(2, port_locked=False)
+    User.update(locale="en").where(User.id.in_([a.id for a in fraud.admins_of(subs[0].company_id)])).execute()
+    _admins, before = _admin_mails(subs[0].company_id)
+    bulk = _cancel_in_bulk(admin, subs, reason="moving_operator")
+    _admins, after = _admin_mails(subs[0].company_id)
+    new = after["admin@demo.dk"][len(before["admin@demo.dk"]):]
+    assert [m.subject for m in new] == ["Port-out of 2 numbers ordered"]
+    assert "more" not in new[0].body.split("\n\n")[1] and bulk.status == "finished"
+
+
+def test_bulk_block_sends_no_admin_notice(admin, ctx):
+    before = OutboxMessage.select().where(OutboxMessage.channel == "email").count()
+    bulk = _preview(admin, [s.id for s in _blockable(3)], **BLOCK_DATA)
+    admin.post("/subscriptions/bulk/confirm", data={"token": bulk.client_token})
+    assert OutboxMessage.select().where(OutboxMessage.channel == "email").count() == before
+
+
+def test_the_bulk_notice_costs_the_same_queries_for_3_or_25_subscriptions(admin, app, ctx):
+    import logging
+
+    from services import bulk as bulk_service
+    from services.scope import build_scope
+    from tests.conftest import _QueryCounter
+
+    day = (utcnow().date() + datetime.timedelta(days=30)).isoformat()
+    subs = _blockable(28)
+    costs = []
+    for chosen in (subs[:3], subs[3:]):
+        bulk = _preview(admin, [s.id for s in chosen], action="cancel", end_date=day, cancel_reason="not_needed")
+        values = json.loads(bulk.params)
+        counter, log = _QueryCounter(), logging.getLogger("peewee")
+        level = log.level
+        with app.test_request_context():
+            scope = build_scope(Membership.get_by_id(bulk.membership_id))
+            log.addHandler(counter)
+            log.setLevel(logging.DEBUG)
+            try:
+                assert bulk_service._announce(scope, bulk, values["values"], values["batch"]) is True
+            finally:
+                log.removeHandler(counter)
+                log.setLevel(level)
+        costs.append(counter.count)
+    assert costs[0] == costs[1], costs

@@ -473,3 +473,38 @@ def test_usage_does_not_depend_on_the_time_of_the_build():
     (early, after_early), (late, after_late) = results
     assert after_early == after_late
     assert early == [r for r in late if r[1] <= datetime.datetime(2026, 11, 3, 8)] and len(late) > len(early)
+
+
+def _built(path, monkeypatch, bulk_from):
+    """Build 2,500 subscriptions with the large-insert path from `bulk_from` rows; returns what must
+    not depend on the path: the rows, the schema, the full-text matches and the connection's settings."""
+    import services.demo_data as demo_data
+
+    monkeypatch.setattr(demo_data, "BULK_INDEX_ROWS", bulk_from)
+    d = _make_db(path)
+    try:
+        create_demo_data(subscriptions=2500, today=TODAY)
+        sql = d.execute_sql
+        matches = {q: sql("SELECT rowid FROM subscription_fts WHERE subscription_fts MATCH ? ORDER BY rowid", (q,)).fetchall()
+                   for q in ("jensen", "hansen", "4520", '"demo.dk"', '"anden.dk"')}
+        sql("INSERT INTO subscription_fts (subscription_fts) VALUES ('integrity-check')")
+        return {"rows": _snapshot(), "sims": list(SimCard.select(SimCard.subscription, SimCard.iccid).order_by(SimCard.id).tuples()),
+                "schema": sorted(sql("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'subscription_fts_%'").fetchall()),
+                "fts": matches, "fts_config": sorted(sql("SELECT k, v FROM subscription_fts_config").fetchall()),
+                "pragmas": [sql(f"PRAGMA {name}").fetchone()[0] for name in
+                            ("journal_mode", "foreign_keys", "synchronous", "cache_size", "temp_store", "threads")]}
+    finally:
+        d.close()
+
+
+def test_large_inserts_build_the_same_database(tmp_path, monkeypatch):
+    """Indexes, search triggers and the full-text index made after a large insert (a million rows)
+    give the very database that row-by-row inserts give, and the build's settings are put back."""
+    try:
+        by_row = _built(tmp_path / "rows.db", monkeypatch, bulk_from=10 ** 9)
+        in_bulk = _built(tmp_path / "bulk.db", monkeypatch, bulk_from=1000)
+    finally:
+        models.db.initialize(_make_db(tmp_path / "after.db"))
+    assert in_bulk == by_row
+    assert all(by_row["fts"].values())
+    assert by_row["pragmas"][:3] == ["wal", 1, 1]  # as models/database.py opens SQLite

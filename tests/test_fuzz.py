@@ -17,18 +17,36 @@ CSRF: the fuzz app runs with WTF_CSRF_ENABLED False (as every other app fixture 
 would pass the same check and reach the same code; refusing forged and missing tokens has its own
 tests (test_hardening.py), and switching the check off saves a GET per example.
 
-Budget (`FUZZ_EXAMPLES`, default 6): examples per route, method and role that the route's access
-policy lets in; roles refused before the view runs (403, or the login redirect) get
-`FUZZ_REFUSED_EXAMPLES` (default 2). Each example sends one generated value to every field of the
-route (or leaves it out, one time in eight). The totals (routes, fields, inputs, requests per
-second) are printed at the end of the run. Examples are derandomized: CI runs the same inputs
-every time.
+The roles' sessions are rows this test writes under fixed tokens (FuzzDatabase.sign), re-written
+after a restore, a logout or rotation and every two minutes (keeping what else the session holds):
+each request is that role, re-authenticated within the last two minutes, however long the run. One
+test client sends them all and keeps no cookies.
+
+Inputs: hypothesis generates a pool of values once per process (FUZZ_POOL, default 4,096: text,
+integers, strings up to 100,001 characters; derandomized, the same every run). Each route, method
+and role draws from it with its own seed, a quarter of the time from the INTERESTING values and the
+short strings the route compares, one value in eight a list (a repeated field). Generating per
+request cost more than the request; the pool keeps hypothesis the generator at a fraction of that.
+
+Budget (`FUZZ_EXAMPLES`, default 8): every field of a route gets at least that many values as each
+role that the route's access policy lets in; roles refused before the view runs (403, or the login
+redirect) get `FUZZ_REFUSED_EXAMPLES` (default 2). A field is left out of one example in eight (a
+missing field is an input too), so a route sends FUZZ_EXAMPLES + ⌈FUZZ_EXAMPLES / 7⌉ examples,
+cycling the plain and HTMX header sets, after one bare request (which tells refused from let in); a
+route without fields sends each header set once. The change counters are read once per request.
+`FUZZ_SHARD=i/n` takes every n-th route; scripts/fuzz.sh runs the deep mode (1,000 values per field
+and role, refused roles included) shard by shard and adds up the figures. The totals (route ×
+methods, fields, roles, inputs per field and role, requests, 5xx, wall time) are printed at the end
+of the run, and written as JSON to `FUZZ_SUMMARY` when set.
 """
 import ast
 import collections
+import functools
+import hashlib
 import inspect
 import json
 import os
+import random
 import shutil
 import sqlite3
 import textwrap
@@ -42,7 +60,7 @@ from models import SupportTicket, TotpDevice, User, db
 from tests.conftest import make_app
 from tests.sample_ids import sample_args as _sample_args
 
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "8"))
 REFUSED_EXAMPLES = int(os.environ.get("FUZZ_REFUSED_EXAMPLES", "2"))
 
 ROLES = {
@@ -236,24 +254,82 @@ def _install_triggers(path):
     con.close()
 
 
+SIGN_EVERY = 120  # seconds: re-sign the roles' sessions well inside STEP_UP_MINUTES and the idle limit
+
+
 class FuzzDatabase:
-    def __init__(self, path, pristine):
-        self.path, self.pristine = path, pristine
+    """The fuzz copy, its change counters (read once per request, on a connection kept open) and
+    the roles' sessions. A role's session is a row this class writes itself, under a fixed token: it
+    is written again after a restore, after any request changed a session row (a logout, a rotation,
+    the app's own touch) and every SIGN_EVERY seconds, so every request of a role really is that role,
+    re-authenticated just now, however long the run."""
+
+    def __init__(self, path, pristine, sessions):
+        self.path, self.pristine, self.sessions = path, pristine, sessions  # sessions: {token_hash: row}
+        self.con = None
+        self.last = {}
+        self.signed_at = 0.0
+        self.signed_mark = None
+
+    def _connect(self):
+        if self.con is None:
+            self.con = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            self.con.execute("PRAGMA synchronous = OFF")  # this connection's own writes: no fsync
+        return self.con
 
     def counts(self):
-        con = sqlite3.connect(self.path, timeout=30)
-        try:
-            return dict(con.execute("SELECT tbl, n FROM fuzz_change"))
-        finally:
-            con.close()
+        """The counters after the last request (one query), kept as the next request's `before`."""
+        self.last = dict(self._connect().execute("SELECT tbl, n FROM fuzz_change"))
+        return self.last
+
+    def sign(self, role=None, force=False):
+        """Write a role's session row again (all roles' with force) when it may have changed: when any
+        session row changed since the last look (a logout, a rotation) or SIGN_EVERY seconds went by.
+        What else the session holds (a wizard's state, a flash) is kept; the login and re-authentication
+        are put back if gone."""
+        due = force or time.monotonic() - self.signed_at >= SIGN_EVERY
+        if not due and self.last.get("web_session") == self.signed_mark:
+            return
+        from models import utcnow
+
+        now, con = utcnow(), self._connect()
+        wanted = {h: row for h, row in self.sessions.items() if due or row["role"] == role}
+        stored = {h: json.loads(data) for h, data in con.execute(
+            f"SELECT token_hash, data FROM web_session WHERE token_hash IN ({','.join('?' * len(wanted))})", list(wanted))}
+        if not due:  # only the rows that lost the login or the re-authentication
+            wanted = {h: row for h, row in wanted.items()
+                      if h not in stored or any(stored[h].get(k) != v for k, v in dict(row["data"], reauth_at=row.get("reauth")).items())}
+        if wanted:
+            con.execute("BEGIN IMMEDIATE")
+            for token_hash, row in wanted.items():
+                row["reauth"] = now.isoformat()
+                data = json.dumps(dict(stored.get(token_hash, {}), **row["data"], reauth_at=row["reauth"]))
+                con.execute("DELETE FROM web_session WHERE token_hash = ?", (token_hash,))
+                con.execute("INSERT INTO web_session (token_hash, user_id, data, last_seen_at, created_at, ip, user_agent) "
+                            "VALUES (?, ?, ?, ?, ?, '', '')", (token_hash, row["user_id"], data, str(now), str(now)))
+            con.execute("COMMIT")
+        if due:
+            self.signed_at = time.monotonic()
+        self.signed_mark = self.counts().get("web_session")
+
+    def save(self):
+        """The pristine copy, through SQLite's backup (the app's connections may be open)."""
+        target = sqlite3.connect(self.pristine)
+        self._connect().backup(target)
+        target.close()
 
     def restore(self):
         if not db.is_closed():
             db.close()
-        for suffix in ("-wal", "-shm"):
-            if os.path.exists(str(self.path) + suffix):
-                os.remove(str(self.path) + suffix)
-        shutil.copy(self.pristine, self.path)
+        source = sqlite3.connect(self.pristine)
+        source.backup(self._connect())
+        source.close()
+        self.sign(force=True)
+
+    def close(self):
+        if self.con is not None:
+            self.con.close()
+            self.con = None
 
 
 def changed_tables(before, after):
@@ -261,77 +337,7 @@ def changed_tables(before, after):
 
 
 # ---------------------------------------------------------------------------------------------
-# Fixtures
-
-
-class Totals:
-    def __init__(self):
-        self.inputs = collections.Counter()  # (endpoint, method, field) -> values sent
-        self.requests = 0
-        self.seconds = 0.0
-        self.statuses = collections.Counter()
-        self.routes = set()
-
-
-TOTALS = Totals()
-
-
-@pytest.fixture(scope="module")
-def fuzz(demo_db_file, tmp_path_factory, request):
-    folder = tmp_path_factory.mktemp("fuzz")
-    path, pristine = folder / "fuzz.db", folder / "pristine.db"
-    shutil.copy(demo_db_file, path)
-    _install_triggers(path)
-    app = make_app(path)
-    cookies = {}
-    for role, email in ROLES.items():
-        if email is None:
-            continue
-        client = app.test_client()
-        user = User.get(User.email == email)
-        with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
-            session["_fresh"] = True
-            # re-authenticated just now, so the step-up guard lets the fuzzed values through to the
-            # service (it lasts REAUTH minutes; the module re-signs if it runs longer, see _client)
-            from models import utcnow
-
-            session["reauth_at"] = utcnow().isoformat()
-        cookies[role] = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
-    args = _sample_args()
-    if not db.is_closed():
-        db.close()
-    shutil.copy(path, pristine)
-    yield app, FuzzDatabase(path, pristine), cookies, args
-    if not db.is_closed():
-        db.close()
-    _report(request.config)
-
-
-def _report(config):
-    fields = {(e, m, f) for (e, m, f) in TOTALS.inputs}
-    per_field = list(TOTALS.inputs.values())
-    rate = TOTALS.requests / TOTALS.seconds if TOTALS.seconds else 0
-    lines = [
-        f"fuzz: {len(TOTALS.routes)} route-methods, {len(fields)} fields, {sum(per_field)} inputs in "
-        f"{TOTALS.requests} requests ({rate:.0f} requests/s), FUZZ_EXAMPLES={EXAMPLES}",
-        f"fuzz: inputs per field (summed over roles): min {min(per_field, default=0)}, "
-        f"max {max(per_field, default=0)}; statuses {dict(sorted(TOTALS.statuses.items()))}",
-    ]
-    capture = config.pluginmanager.getplugin("capturemanager")
-    with capture.global_and_fixture_disabled():  # past pytest's capture, so the CI log shows the figures
-        for line in lines:
-            print(line)
-    out = os.environ.get("FUZZ_SUMMARY")
-    if out:
-        with open(out, "w") as handle:
-            json.dump({"route_methods": len(TOTALS.routes), "fields": len(fields), "inputs": sum(per_field),
-                       "requests": TOTALS.requests, "requests_per_second": round(rate, 1),
-                       "min_inputs_per_field": min(per_field, default=0)}, handle, indent=1)
-
-
-# ---------------------------------------------------------------------------------------------
-# The cases and the inputs
+# The cases (sharded by route) and the totals
 
 
 def _scratch_app():
@@ -341,11 +347,21 @@ def _scratch_app():
     return make_app(os.path.join(tempfile.mkdtemp(prefix="fuzz-map-"), "unused.db"))
 
 
+def _shard():
+    """FUZZ_SHARD=i/n (1 ≤ i ≤ n): this process takes every n-th route, all its methods and roles."""
+    index, _, count = os.environ.get("FUZZ_SHARD", "1/1").partition("/")
+    index, count = int(index), int(count or 1)
+    assert 1 <= index <= count, "FUZZ_SHARD is i/n with 1 <= i <= n"
+    return index - 1, count
+
+
 def _cases():
     app = _scratch_app()
+    index, count = _shard()
+    rules = [r for r in sorted(app.url_map.iter_rules(), key=lambda r: (r.rule, r.endpoint)) if r.endpoint not in SKIP_ENDPOINTS]
     cases = []
-    for rule in sorted(app.url_map.iter_rules(), key=lambda r: r.rule):
-        if rule.endpoint in SKIP_ENDPOINTS:
+    for number, rule in enumerate(rules):
+        if number % count != index:
             continue
         for method in sorted(rule.methods & {"GET", "POST"}):
             cases.append(pytest.param(rule.endpoint, rule.rule, method, id=f"{method} {rule.rule}"))
@@ -355,6 +371,103 @@ def _cases():
 
 
 CASES = _cases()
+
+
+class Totals:
+    def __init__(self):
+        self.inputs = collections.Counter()  # (endpoint, method, role, field) -> values sent
+        self.refused = set()  # (endpoint, method, role) refused before the view
+        self.requests = 0
+        self.seconds = 0.0  # in the app (the test client's calls)
+        self.started = time.monotonic()
+        self.statuses = collections.Counter()
+        self.routes = set()
+        self.roles = set()
+
+
+TOTALS = Totals()
+
+
+def _summary():
+    fields = {(e, m, f) for (e, m, _r, f) in TOTALS.inputs}
+    allowed = [n for (e, m, r, f), n in TOTALS.inputs.items() if (e, m, r) not in TOTALS.refused]
+    refused = [n for (e, m, r, f), n in TOTALS.inputs.items() if (e, m, r) in TOTALS.refused]
+    wall = time.monotonic() - TOTALS.started
+    return {
+        "shard": os.environ.get("FUZZ_SHARD", "1/1"), "examples": EXAMPLES, "refused_examples": REFUSED_EXAMPLES,
+        "route_methods": len(TOTALS.routes), "fields": len(fields), "roles": len(TOTALS.roles),
+        "inputs": sum(TOTALS.inputs.values()),
+        "min_inputs_per_field_and_role": min(allowed, default=0),
+        "min_inputs_per_field_and_refused_role": min(refused, default=0),
+        "requests": TOTALS.requests, "status_5xx": TOTALS.statuses[500],
+        "statuses": {str(k): v for k, v in sorted(TOTALS.statuses.items())},
+        "seconds_in_app": round(TOTALS.seconds, 1), "wall_seconds": round(wall, 1),
+        "requests_per_second": round(TOTALS.requests / wall, 1) if wall else 0,
+    }
+
+
+def _report(config):
+    s = _summary()
+    lines = [
+        f"fuzz: {s['route_methods']} route × methods, {s['fields']} fields, {s['roles']} roles, shard {s['shard']}, "
+        f"FUZZ_EXAMPLES={EXAMPLES} (refused roles {REFUSED_EXAMPLES})",
+        f"fuzz: inputs per field and role: min {s['min_inputs_per_field_and_role']} (refused roles "
+        f"{s['min_inputs_per_field_and_refused_role']}); {s['inputs']} inputs in {s['requests']} requests, "
+        f"5xx {s['status_5xx']}, statuses {s['statuses']}; {s['wall_seconds']:.0f} s wall "
+        f"({s['requests_per_second']:.0f} requests/s, {s['seconds_in_app']:.0f} s in the app)",
+    ]
+    capture = config.pluginmanager.getplugin("capturemanager")
+    with capture.global_and_fixture_disabled():  # past pytest's capture, so the CI log shows the figures
+        for line in lines:
+            print(line)
+    out = os.environ.get("FUZZ_SUMMARY")
+    if out:
+        with open(out, "w") as handle:
+            json.dump(s, handle, indent=1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixture
+
+
+@pytest.fixture(scope="module")
+def fuzz(demo_db_file, tmp_path_factory, request):
+    folder = tmp_path_factory.mktemp("fuzz")
+    path, pristine = folder / "fuzz.db", folder / "pristine.db"
+    shutil.copy(demo_db_file, path)
+    _install_triggers(path)
+    app = make_app(path)
+    name = app.config["SESSION_COOKIE_NAME"]
+    client = app.test_client(use_cookies=False)  # one client: the role is the Cookie header, nothing is kept
+    with app.test_request_context(environ_base=client.environ_base):
+        from flask_login.utils import _create_identifier
+
+        ident = _create_identifier()  # as login_user stores it: the session is not "protected" (made stale)
+    cookies, sessions = {"anonymous": {}}, {}
+    for role, email in ROLES.items():
+        if email is None:
+            continue
+        # a session as the login leaves it, then kept alive by FuzzDatabase.sign
+        token = f"fuzz-{role}-" + hashlib.sha256(role.encode()).hexdigest()[:32]
+        user = User.get(User.email == email)
+        data = {"_user_id": str(user.id), "_fresh": True, "_id": ident}
+        sessions[hashlib.sha256(token.encode()).hexdigest()] = {"role": role, "user_id": user.id, "data": data}
+        cookies[role] = {"Cookie": f"{name}={token}"}
+    args = _sample_args()
+    if not db.is_closed():
+        db.close()
+    database = FuzzDatabase(path, pristine, sessions)
+    database.save()
+    database.sign(force=True)
+    yield app, client, database, cookies, args
+    database.close()
+    if not db.is_closed():
+        db.close()
+    _report(request.config)
+
+
+# ---------------------------------------------------------------------------------------------
+# The inputs: hypothesis generates pools of values once (derandomized), every route draws from them
 
 INTERESTING = [
     "", " ", "0", "1", "-1", "2", "10", "1000000", "9" * 25, "-9" * 10, "1.5", "1e9", "NaN", "inf", "true",
@@ -366,16 +479,28 @@ INTERESTING = [
 ]
 LONG = st.builds(lambda ch, n: ch * n, st.sampled_from(["a", "9", " ", "æ", "<", "%", "1,"]),
                  st.sampled_from([201, 1001, 10_001, 60_000, 100_001]))
+GENERATED = st.one_of(
+    st.text(max_size=40),
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    LONG,
+)
+POOL_SIZE = int(os.environ.get("FUZZ_POOL", "4096"))
+POOL_BATCH = 16  # values per hypothesis example (unique within it)
 
 
-def _value(constants):
-    single = st.one_of(
-        st.sampled_from(INTERESTING + sorted(constants)),
-        st.text(max_size=40),
-        st.integers(min_value=-(2**70), max_value=2**70).map(str),
-        LONG,
-    )
-    return st.one_of(single, single, single, single, single, single, single, st.lists(single, min_size=2, max_size=3))
+@functools.lru_cache(maxsize=None)
+def _pool():
+    """POOL_SIZE values of GENERATED (text, integers, very long strings), derandomized: the same every run."""
+    values = []
+
+    @settings(max_examples=-(-POOL_SIZE // POOL_BATCH), derandomize=True, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(GENERATED, min_size=POOL_BATCH, max_size=POOL_BATCH, unique=True))
+    def collect(batch):
+        values.extend(batch)
+
+    collect()
+    return values[:POOL_SIZE]
 
 
 HEADERS = [
@@ -385,19 +510,36 @@ HEADERS = [
     {"HX-Request": "true", "HX-Boosted": "true"},
     {"HX-Request": "true", "HX-History-Restore-Request": "true"},
 ]
+ABSENT_EVERY = 8  # each field is left out of one example in eight (a missing field is an input too)
 
 
-def _inputs(fields, constants):
-    value = _value(constants)
-    present = st.one_of(value, value, value, value, value, value, value, st.none())
-    return st.fixed_dictionaries({name: present for name in sorted(fields)})
+def example_count(wanted, fields):
+    """Examples so that every field is sent at least `wanted` values: one in ABSENT_EVERY leaves it out.
+    A route without fields gets each header variant once."""
+    if not fields:
+        return min(wanted, len(HEADERS))
+    return wanted + -(-wanted // (ABSENT_EVERY - 1))
 
 
-def _client(app, cookies, role):
-    client = app.test_client()
-    if role != "anonymous":
-        client.set_cookie(app.config["SESSION_COOKIE_NAME"], cookies[role])
-    return client
+def _examples(seed, fields, constants, wanted):
+    """(values, headers) per example, deterministic for a seed; field number i is absent in example k
+    when (k + i) % ABSENT_EVERY == ABSENT_EVERY - 1, so in any ABSENT_EVERY examples once."""
+    rng = random.Random(seed)
+    pool = _pool()
+    chosen = INTERESTING + sorted(constants)
+    names = sorted(fields)
+
+    def single():
+        # as st.one_of(sampled_from(INTERESTING + constants), text, integers, LONG): a quarter each
+        return rng.choice(chosen) if rng.random() < 0.25 else rng.choice(pool)
+
+    for k in range(example_count(wanted, names)):
+        values = {}
+        for i, name in enumerate(names):
+            if (k + i) % ABSENT_EVERY == ABSENT_EVERY - 1:
+                continue
+            values[name] = [single() for _ in range(rng.randint(2, 3))] if rng.random() < 1 / 8 else single()
+        yield values, HEADERS[k % len(HEADERS)]
 
 
 def _url(app, rule_endpoint, args):
@@ -406,6 +548,12 @@ def _url(app, rule_endpoint, args):
     rule = next(r for r in app.url_map.iter_rules(endpoint=rule_endpoint))
     with app.test_request_context():
         return url_for(rule_endpoint, **{k: args[k] for k in rule.arguments})
+
+
+@functools.lru_cache(maxsize=None)
+def _route(app, endpoint):
+    reads = route_reads(app, endpoint)
+    return reads.fields, frozenset(reads.constants)
 
 
 def _refused(response):
@@ -417,8 +565,6 @@ def _split(fields, values, method):
     """(query, form) for one example: args fields in the query string, form fields in the body."""
     query, form = {}, {}
     for name, value in values.items():
-        if value is None:
-            continue
         where = fields[name]
         if method == "GET" or where == "args":
             query[name] = value
@@ -427,53 +573,70 @@ def _split(fields, values, method):
     return query, form
 
 
-def _send(client, method, url, query, form, headers):
-    if method == "GET":
-        return client.get(url, query_string=query, headers=headers)
-    return client.post(url, query_string=query, data=form, headers=headers)
+def _shown(values):
+    return {k: (v if len(str(v)) < 80 else f"{str(v)[:40]}… ({len(str(v))} chars)") for k, v in values.items()}
 
 
+@pytest.mark.fuzz
 @pytest.mark.parametrize("role", list(ROLES))
 @pytest.mark.parametrize("endpoint,rule,method", CASES)
 def test_fuzz_route(fuzz, endpoint, rule, method, role):
-    app, database, cookies, args = fuzz
-    reads = route_reads(app, endpoint)
-    fields = reads.fields
+    app, client, database, cookies, args = fuzz
+    fields, constants = _route(app, endpoint)
     url = _url(app, endpoint, args)
     TOTALS.routes.add((endpoint, method))
-    before_test = database.counts()
+    TOTALS.roles.add(role)
+    database.counts()
+    database.sign(role)
+    before_test = database.last
+    send = client.get if method == "GET" else client.post
 
-    baseline = _send(_client(app, cookies, role), method, url, {}, {}, {})
-    assert baseline.status_code < 500, (method, url, role, baseline.get_data(as_text=True)[-2000:])
-    examples = REFUSED_EXAMPLES if _refused(baseline) else EXAMPLES
-
-    @settings(max_examples=examples, derandomize=True, deadline=None, database=None, print_blob=False,
-              suppress_health_check=list(HealthCheck))
-    @given(values=_inputs(fields, reads.constants), headers=st.sampled_from(HEADERS))
-    def run(values, headers):
-        client = _client(app, cookies, role)
-        query, form = _split(fields, values, method)
-        before = database.counts()
+    def check(query, form, headers, values):
+        database.sign(role)
+        before = database.last
         started = time.perf_counter()
-        response = _send(client, method, url, query, form, headers)
+        response = send(url, query_string=query, data=form or None, headers={**headers, **cookies[role]})
         TOTALS.seconds += time.perf_counter() - started
         TOTALS.requests += 1
         TOTALS.statuses[response.status_code // 100 * 100] += 1
-        for name in query.keys() | form.keys():
-            TOTALS.inputs[(endpoint, method, name)] += 1
-        shown = {k: (v if len(str(v)) < 80 else f"{str(v)[:40]}… ({len(str(v))} chars)") for k, v in values.items()}
-        where = (method, url, role, shown, headers, response.status_code)
-        assert response.status_code < 500, (where, response.get_data(as_text=True)[-3000:])
+        for name in values:
+            TOTALS.inputs[(endpoint, method, role, name)] += 1
+        status = response.status_code
+        where = (method, url, role, _shown(values), headers, status)
+        if status >= 500:
+            body = response.get_data(as_text=True)[-3000:]
+            response.close()
+            raise AssertionError((where, body))
+        response.close()  # the body is not kept (only a 5xx shows it)
         changed = changed_tables(before, database.counts())
-        if response.status_code >= 400:
+        if status >= 400:
             assert not changed - MAY_CHANGE_WHEN_REFUSED, ("refused but changed", sorted(changed), where)
         elif changed - NOT_A_CHANGE - {"audit_event"}:
             assert "audit_event" in changed, ("changed without an audit event", sorted(changed), where)
+        return response
 
-    # fields without a name still get the HTMX and plain variants of the bare request
-    run()
+    # the bare request (no fields, not HTMX) tells whether the role gets past the access policy
+    baseline = check({}, {}, {}, {})
+    refused = _refused(baseline)
+    if refused:
+        TOTALS.refused.add((endpoint, method, role))
+    wanted = REFUSED_EXAMPLES if refused else EXAMPLES
+    for values, headers in _examples(f"{method} {endpoint} {role}", fields, constants, wanted):
+        query, form = _split(fields, values, method)
+        check(query, form, headers, values)
     if changed_tables(before_test, database.counts()) - SESSION_TABLES:
         database.restore()
+
+
+def test_every_field_gets_the_examples_it_is_promised():
+    """FUZZ_EXAMPLES=n means n values in every field as each role: count what the schedule sends."""
+    for wanted in (1, 2, 6, 7, 8, 1000):
+        for names in (["a"], list("abcdefghij")):
+            sent = collections.Counter()
+            for values, _headers in _examples("x", dict.fromkeys(names, "any"), set(), wanted):
+                sent.update(values.keys())
+            assert min(sent[n] for n in names) >= wanted, (wanted, names, sent)
+    assert len(_pool()) == POOL_SIZE and len(set(_pool())) > POOL_SIZE / 2
 
 
 def test_the_field_finder_sees_the_fields_of_forms_and_services():

@@ -10,6 +10,7 @@ import uuid
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from peewee import PostgresqlDatabase
 from playhouse.schema_diff import diff_models
 from werkzeug.exceptions import NotFound
 
@@ -96,12 +97,11 @@ def sqlite_expected(pg_server, demo_db_file):
 @pytest.fixture(scope="module")
 def pg(pg_server):
     """A fresh, migrated PostgreSQL database with the demo data; dropped afterwards."""
-    import psycopg2
+    import psycopg
 
     previous = db.obj
     name = f"sb_test_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(pg_server)
-    admin.autocommit = True
+    admin = psycopg.connect(pg_server, autocommit=True)
     with admin.cursor() as cursor:
         # C collation: ORDER BY compares like SQLite's BINARY, whatever the server's locale.
         cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\' LC_COLLATE \'C\'')
@@ -135,7 +135,7 @@ def pgdb(pg):
 def pg_app(pg):
     app = make_app("unused.db", DATABASE_URL=pg["url"])  # re-points the proxy at a database object of its own
     app_database = db.obj
-    assert app_database is not pg["database"] and "postgres" in type(app_database).__name__.lower()
+    assert app_database is not pg["database"] and isinstance(app_database, PostgresqlDatabase)
     yield app
     app_database.close()
     db.initialize(pg["database"])

@@ -59,11 +59,10 @@ def pg_database():
         if os.environ.get("CI"):
             pytest.fail("TEST_POSTGRES_URL is not set: run the suite with scripts/test.sh")
         pytest.skip("TEST_POSTGRES_URL is not set (scripts/test.sh starts a PostgreSQL server)")
-    import psycopg2
+    import psycopg
 
     name = f"sb_prod_{uuid.uuid4().hex[:12]}"
-    admin = psycopg2.connect(PG_URL)
-    admin.autocommit = True
+    admin = psycopg.connect(PG_URL, autocommit=True)
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE template0 ENCODING \'UTF8\' LC_COLLATE \'C\'')
     parts = urlsplit(PG_URL)

@@ -64,14 +64,55 @@ def test_a_membership_removed_between_requests_is_gone_on_the_next(admin, ctx):
     assert admin.get("/subscriptions").status_code == 403
 
 
-def test_sqlite_connections_are_not_pooled(admin, ctx):
-    """A pooled SQLite connection can keep a stale read snapshot (see models/database.py _pooled)."""
-    from models.database import _pooled
+def test_sqlite_connections_are_reused_without_a_stale_snapshot(admin, app, ctx):
+    """A pooled SQLite connection is handed back with its statements reset: a statement left unread
+    would keep its read snapshot, and the next request on that connection would not see what another
+    connection (a job's thread) committed since."""
+    import sqlite3
+
+    from models.database import PooledSqlite, _pooled
 
     assert admin.get("/subscriptions", headers=HX).status_code == 200
-    assert type(db.obj).__name__ == "SqliteDatabase" and db.is_closed()
-    assert _pooled("sqlite:////tmp/x.db") == "sqlite:////tmp/x.db"
-    assert _pooled("postgresql://u@h/db") == "postgresql+pool://u@h/db"
+    assert isinstance(db.obj, PooledSqlite) and db.is_closed()
+    assert _pooled("postgresql://u@h/db") == "psycopg3+pool://u@h/db"
+    user = User.get(User.email == "admin@demo.dk")
+    db.close()
+    with app.app_context():
+        db.connect()
+        first = db.connection()
+        cursor = db.execute_sql("SELECT id, name FROM user ORDER BY id")
+        cursor.fetchone()  # unread rows: the statement holds a read snapshot until it is reset
+        db.close()
+
+        other = sqlite3.connect(db.obj.database, isolation_level=None)  # another process's connection
+        other.execute("UPDATE user SET name = 'Changed Elsewhere' WHERE id = ?", (user.id,))
+        other.close()
+        db.connect()
+        assert db.connection() is first  # the same connection, reused
+        assert User.get_by_id(user.id).name == "Changed Elsewhere"
+        db.close()
+
+
+def test_a_forked_child_never_uses_the_parents_pooled_connections(app, ctx):
+    import os
+
+    with app.app_context():
+        db.connect()
+        parent = db.connection()
+        db.close()
+        pid = os.fork()
+        if pid == 0:  # the child: a connection of its own
+            try:
+                db.connect()
+                ok = db.connection() is not parent and db.execute_sql("SELECT 1").fetchone() == (1,)
+                db.close()
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
+        db.connect()
+        assert db.connection() is parent
+        db.close()
 
 
 def test_a_search_with_many_matches_walks_the_sort_index_and_finds_the_same_rows(app, ctx, monkeypatch):
@@ -157,3 +198,57 @@ def test_a_small_limited_scope_is_searched_row_by_row_with_the_same_result(app, 
             assert [s.id for s in found.subscriptions] == [s.id for s in search.suggestions(scope, text).subscriptions]
             monkeypatch.undo()
         assert not search.scan_scope(_scope(), "hansen")  # a whole customer: the FTS hits
+
+
+def test_the_top_search_and_the_full_overview_cost_the_same_queries_at_any_size(admin, app, ctx):
+    """One query per kind (and the capped count): the top search's suggestions, the full page with its
+    filter choices, and a fragment read the same number of queries before and after the data grows."""
+    pages = [("/search/suggestions?q=hansen", HX), ("/search/suggestions?q=20", HX), ("/subscriptions", None),
+             ("/subscriptions?q=hansen&sort=email", HX), ("/search?q=hansen", HX)]
+    admin.get("/subscriptions", headers=HX)  # the first request after the login writes the session
+    before = [count_queries(admin, url, headers) for url, headers in pages]
+    with app.app_context():
+        _grow(1200)  # past the top search's cap (100) and the overview's search cap (1,000)
+    after = [count_queries(admin, url, headers) for url, headers in pages]
+    assert after == before and max(before) <= 9
+
+
+def test_suggestions_show_the_columns_they_need(admin, app, ctx):
+    with app.app_context():
+        _grow(3, name="Zoltan Quist")
+    body = admin.get("/search/suggestions?q=zoltan", headers=HX).get_data(as_text=True)
+    sub = Subscription.select().where(Subscription.holder_name == "Zoltan Quist 000").get()
+    assert f'href="/subscriptions/{sub.id}"' in body and "Zoltan Quist 000" in body
+    assert sub.account.number in body and sub.company.name in body
+
+
+def test_templates_translate_in_the_language_of_the_request(admin, ctx):
+    """Templates' _() finds the catalogue once per request and locale: a change of language in between
+    (another request, or force_locale inside one) still gets the other catalogue."""
+    from flask import render_template_string
+    from flask_babel import force_locale, get_locale
+
+    admin.set_cookie("lang", "da")
+    danish = admin.get("/subscriptions", headers=HX).get_data(as_text=True)
+    assert "Hent CSV" in danish
+    User.update(locale="en").where(User.email == "admin@demo.dk").execute()
+    english = admin.get("/subscriptions", headers=HX).get_data(as_text=True)
+    assert "Download CSV" in english and "Hent CSV" not in english
+    app = admin.application
+    with app.test_request_context(headers={"Accept-Language": "da"}):
+        first = render_template_string("{{ _('Download CSV') }}")
+        with force_locale("en"):
+            assert render_template_string("{{ _('Download CSV') }}") == "Download CSV"
+        assert render_template_string("{{ _('Download CSV') }}") == first == "Hent CSV" and str(get_locale()) == "da_DK"
+
+
+def test_the_number_filter_groups_as_babel_does(app):
+    from flask_babel import force_locale, format_decimal
+
+    from services.formatting import number
+
+    with app.test_request_context():
+        for locale in ("da", "en"):
+            with force_locale(locale):
+                for n in (0, 7, 999, 1000, 10_000, 1_234_567, -1234, 12.5):
+                    assert number(n) == format_decimal(n), (locale, n)

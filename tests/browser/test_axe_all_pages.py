@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sample_ids import sample_args
+
 from .conftest import CHROMIUM, CHROMIUM_ARGS, DEMO_PASSWORD, DESKTOP, PHONE, totp_code
 
 # anonymous visitors; "pending": password given, second factor not yet; "forgot": the
@@ -167,43 +169,6 @@ def test_every_page_is_checked_or_excluded(app):
 
 # -- the URLs, from the demo data's sample ids ----------------------------------------------
 
-def _sample_ids():
-    """URL parameters naming Demo A/S objects that admin@demo.dk sees, and the limited user too
-    where the object is on account 40120011 (Mette Jensen's). Taken from the first version of
-    tests/test_access_policy.py's `_sample_args` (that test now builds its own world)."""
-    from models import (
-        Company,
-        Order,
-        Outage,
-        PersonalNumber,
-        PhoneUser,
-        PortingRequest,
-        Subscription,
-        SupportTicket,
-        User,
-    )
-
-    mette = Subscription.get(Subscription.number == "+4520000001")
-    demo_a = Company.get(Company.cvr == "12345674")
-    return {
-        "subscription_id": mette.id,
-        "account_id": mette.account_id,
-        "ticket_id": SupportTicket.select().where(SupportTicket.company == demo_a).first().id,
-        "outage_id": Outage.select().first().id,
-        "user_id": User.get(User.email == "begraenset@demo.dk").id,  # a colleague in Demo A/S
-        "order_id": Order.select().where(Order.company == demo_a).first().id,
-        "company_id": demo_a.id,
-        "invoice_id": mette.account.invoices.first().id,
-        "note_id": mette.account.credit_notes.first().id,
-        "porting_id": PortingRequest.select().where(PortingRequest.company == demo_a).first().id,
-        "phone_user_id": PhoneUser.get(PhoneUser.subscription == mette.id).id,
-        "profile": "meeting",
-        "personal_number_id": PersonalNumber.get(PersonalNumber.company == demo_a).id,
-        "system_id": demo_a.phone_systems.first().id,
-        "version": 1,
-    }
-
-
 @pytest.fixture(scope="session")
 def page_jobs(demo_db_file):
     """(name, role, language, url) for every page × role × language (AXE_PAGES=users,staff
@@ -218,7 +183,7 @@ def page_jobs(demo_db_file):
     shutil.copy(demo_db_file, work / "axe.db")
     app = make_app(work / "axe.db")
     try:
-        args = _sample_ids()
+        args = sample_args()
         rules = {r.endpoint: r for r in app.url_map.iter_rules()}
         jobs = []
         with app.test_request_context():
