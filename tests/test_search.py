@@ -51,6 +51,24 @@ def test_capped_count_reads_at_most_cap_plus_one_rows(app, ctx):
     assert (searching.Count(60) + searching.Count(40)) == searching.Count(100, more=False)
 
 
+def test_the_rows_come_from_the_hit_list_until_hits_are_many_then_from_the_name_index(admin, ctx, monkeypatch):
+    """A rare text in a large scope ("2000" at 1,000,000: 310 hits) reads its hits; walking the name
+    index for it read 26,000 rows. Only from WALK_FROM hits does the walk find the rows sooner."""
+    from models import Membership, User
+    from services.scope import build_scope
+
+    scope = build_scope(Membership.get(Membership.user == User.get(User.email == "admin@demo.dk")))
+    hits = Subscription.select().where(searching.subscription_match("@demo")).count()
+    assert hits > searching.CAP
+    shown = {}
+    for walk_from, walks in ((hits + 1, False), (hits - 1, True)):
+        monkeypatch.setattr(searching, "WALK_FROM", walk_from)
+        count, walk = searching._subscription_count(scope, "@demo")
+        assert count == searching.Count(searching.CAP, more=True) and walk is walks
+        shown[walks] = [s.id for s in searching.suggestions(scope, "@demo").subscriptions]
+    assert shown[False] == shown[True] and len(shown[True]) == searching.LIMIT  # either way the same rows
+
+
 def test_other_customers_subscriptions_never_appear(admin, other_admin, ctx):
     foreign = _other_customer_subscription()
     for url in (f"/search/suggestions?q={foreign.holder_name}", f"/search?q={foreign.holder_name}",
