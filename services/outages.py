@@ -152,25 +152,21 @@ def _ranges_touched(scope, ranges):
     values = ", ".join([f"({p}, {p})"] * len(ranges))
     companies = list(scope.company_ids)
     accounts = None if scope.account_ids is None else list(scope.account_ids)
-    within = "BETWEEN r.column1 AND r.column2"
+
+    def exists(table, company_column, account_column):
+        """Some row of `table` in the scope has a postal code in the range (its params appended in order)."""
+        alias = company_column.split(".")[0]
+        where = [_in(company_column, companies, params)]
+        if account_column and accounts is not None:
+            where.append(_in(account_column, accounts, params))
+        params.append(scope.customer_id)
+        return (f"EXISTS (SELECT 1 FROM {table} {alias} WHERE {' AND '.join(where)} "  # nosec B608  # placeholders and column names only, no values
+                f"AND {alias}.customer_id = {p} AND {alias}.postal_code BETWEEN r.column1 AND r.column2)")
+
     checks = []
     if accounts != []:  # a limited user without accounts sees no installation address and no account
-        sub_where = [_in("s.company_id", companies, params)]
-        if accounts is not None:
-            sub_where.append(_in("s.account_id", accounts, params))
-        params.append(scope.customer_id)
-        checks.append(f"EXISTS (SELECT 1 FROM subscription_place s WHERE {' AND '.join(sub_where)} "  # nosec B608  # placeholders and column names only, no values
-                      f"AND s.customer_id = {p} AND s.postal_code {within})")
-        acc_where = [_in("a.company_id", companies, params)]
-        if accounts is not None:
-            acc_where.append(_in("a.id", accounts, params))
-        params.append(scope.customer_id)
-        checks.append(f"EXISTS (SELECT 1 FROM account a WHERE {' AND '.join(acc_where)} "  # nosec B608  # placeholders and column names only, no values
-                      f"AND a.customer_id = {p} AND a.postal_code {within})")
-    company_where = _in("c.id", companies, params)
-    params.append(scope.customer_id)
-    checks.append(f"EXISTS (SELECT 1 FROM company c WHERE {company_where} AND c.customer_id = {p} "  # nosec B608  # placeholders and column names only, no values
-                  f"AND c.postal_code {within})")
+        checks += [exists("subscription_place", "s.company_id", "s.account_id"), exists("account", "a.company_id", "a.id")]
+    checks.append(exists("company", "c.id", None))
     sql = f"SELECT r.column1, r.column2 FROM (VALUES {values}) AS r WHERE {' OR '.join(checks)}"  # nosec B608  # placeholders and column names only, no values
     return [tuple(row) for row in db.execute_sql(sql, params).fetchall()]
 

@@ -30,7 +30,7 @@ def test_benchmark_prints_every_row(tmp_path):
     table = out.split("page ", 1)[1]
     for name, _path in benchmark.PAGES:
         assert f"\n{name} " in table, name
-    users = [line[45:].split()[0] for line in table.splitlines() if line.startswith("subscriptions, first page")]
+    users = [line[45:].split()[0] for line in table.splitlines() if line[:45].strip() == "subscriptions, first page"]
     assert users == ["admin", "limited"]
     assert "first load of /subscriptions (br):" in out and "first load of /subscriptions (gzip):" in out
     assert "CSV export of all subscriptions, admin: 2,0" in out  # Demo's 2,000 (and a few more)
