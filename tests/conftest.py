@@ -33,6 +33,17 @@ def make_app(db_path, **overrides):
     return app
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_maintenance_thread():
+    """Apps made in production mode (cookies, e-mail tests) would start the in-process maintenance
+    thread (jobs/maintenance.py), which then sweeps whichever test's database the jobs are bound to
+    at that moment: marked as started, it never starts unless a test asks (test_orders_sweep)."""
+    from jobs import maintenance
+
+    maintenance._timer_started = True
+    yield
+
+
 @pytest.fixture(scope="session")
 def demo_db_file(tmp_path_factory):
     """The demo data, built once per test run; tests get a copy."""
