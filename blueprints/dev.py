@@ -14,5 +14,9 @@ bp = Blueprint("dev", __name__, url_prefix="/dev")
 @public
 def outbox():
     """Registered only in demo mode (see create_app), so it cannot exist in production."""
-    page = paginate(OutboxMessage.select().order_by(OutboxMessage.id.desc()), request.args.get("page", 1), 25)
+    query = OutboxMessage.select().order_by(OutboxMessage.id.desc())
+    to = request.args.get("to", "").strip()
+    if to:  # one recipient's messages (a bulk job's SMS can push a letter off the first page)
+        query = query.where(OutboxMessage.recipient == to)
+    page = paginate(query, request.args.get("page", 1), 25)
     return render("dev/outbox.html", page=page)
