@@ -280,3 +280,37 @@ def no_horizontal_overflow(page, width):
     problems = overflow_problems(page, width)
     if problems:
         pytest.fail(problems[0], pytrace=False)
+
+
+@pytest.fixture
+def own_server(demo_db_file):
+    """A server of the test's own, started as server_url starts one: for a test that stops it, or that
+    needs its job threads free (not behind the background jobs earlier tests left on the shared server)."""
+    work = Path(tempfile.mkdtemp(prefix="selvbetjening-own-"))
+    shutil.copy(demo_db_file, work / "browser.db")
+    port = _free_port()
+    env = {**os.environ, "SELVBETJENING_MODE": "testing", "SECRET_KEY": "browser-test",
+           "DATABASE_URL": f"sqlite:///{work / 'browser.db'}", "DATA_DIR": str(work),
+           "LOGIN_RATE_LIMIT": "1000 per minute", "NETWORK_DELAY_SECONDS": "0"}
+    env.pop("REDIS_URL", None)
+    env.pop("SMTP_HOST", None)
+    log = open(work / "server.log", "wb")
+    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2", "--no-control-socket",
+                             "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                pytest.fail((work / "server.log").read_text()[-2000:])
+            time.sleep(0.2)
+    yield base, proc
+    if proc.poll() is None:
+        proc.terminate()
+        proc.wait(timeout=10)
+    log.close()
+    shutil.rmtree(work, ignore_errors=True)

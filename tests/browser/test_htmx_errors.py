@@ -1,52 +1,11 @@
 """HTMX never fails silently, in Chromium: a stopped server, a failing fragment and an expired
 session each end in a message or on the login page, never in nothing."""
-import os
 import re
-import shutil
-import subprocess
-import sys
-import tempfile
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import DEMO_PASSWORD, DESKTOP, PHONE, ROOT, _free_port, axe_check, login, new_context, shot, totp_code
-
-
-@pytest.fixture
-def own_server(demo_db_file):
-    """A server of this test's own (it is stopped in the middle), started as server_url starts one."""
-    work = Path(tempfile.mkdtemp(prefix="selvbetjening-htmx-"))
-    shutil.copy(demo_db_file, work / "browser.db")
-    port = _free_port()
-    env = {**os.environ, "SELVBETJENING_MODE": "testing", "SECRET_KEY": "browser-test",
-           "DATABASE_URL": f"sqlite:///{work / 'browser.db'}", "DATA_DIR": str(work),
-           "LOGIN_RATE_LIMIT": "1000 per minute", "NETWORK_DELAY_SECONDS": "0"}
-    env.pop("REDIS_URL", None)
-    env.pop("SMTP_HOST", None)
-    log = open(work / "server.log", "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2", "--no-control-socket",
-                             "--bind", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/healthz", timeout=2):
-                break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                pytest.fail((work / "server.log").read_text()[-2000:])
-            time.sleep(0.2)
-    yield base, proc
-    if proc.poll() is None:
-        proc.terminate()
-        proc.wait(timeout=10)
-    log.close()
-    shutil.rmtree(work, ignore_errors=True)
+from .conftest import DEMO_PASSWORD, DESKTOP, PHONE, axe_check, login, new_context, shot, totp_code
 
 
 def _message(page, name):

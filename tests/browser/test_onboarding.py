@@ -20,7 +20,8 @@ def _submit(page):
     page.locator("main form button[type=submit]").first.click()
 
 
-def test_a_company_applies_and_activates_on_a_phone(server_url, browser, artifacts):
+def test_a_company_applies_and_activates_on_a_phone(own_server, browser, artifacts):
+    server_url, _process = own_server  # its jobs run at once, not behind earlier tests' bulk jobs
     context = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, locale="da-DK")
     page = context.new_page()
     page.goto(f"{server_url}/apply")
