@@ -57,9 +57,6 @@ def create_app(overrides=None):
 
     register_cli(app)
     jobs.context.bind(app)
-    from jobs.maintenance import start_in_process
-
-    start_in_process(app)  # without Redis: the maintenance job (job reconciliation, order sweep) every 5 minutes
     return app
 
 

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, EqualTo
 
 from extensions import limiter
 from models import User, utcnow
-from services import audit, password_reset
+from services import audit, password_reset, sessions
 from services import auth as auth_service
 from services.sessions import destroy_session, rotate_session
 
@@ -228,13 +228,10 @@ def sign_in(user, method):
     if not login_user(user):
         return False
     auth_service.complete_login(user, method)
-    mark_second_factor()
+    sessions.mark_second_factor()  # step-up actions (PIN/PUK, cancel) need it recent
     return True
 
 
-def mark_second_factor():
-    """The time of the last second factor: step-up actions (PIN/PUK, cancel) need it recent."""
-    session["second_factor_at"] = utcnow().isoformat()
 
 
 def _finish_login(user, method, next_url):

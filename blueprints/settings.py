@@ -20,13 +20,13 @@ from services import audit, profile, two_factor
 from services import auth as auth_service
 from services.formatting import phone
 from services.locale import COOKIE
-from services.sessions import current_token_hash
+from services.sessions import current_token_hash, mark_reauthenticated, mark_second_factor
 
 from .access import public, signed_in
-from .auth import error_text, mark_second_factor, safe_next
+from .auth import error_text, safe_next
 from .forms import DanishMobile, MaxLength, ValidEmail, password_error_text
 from .rendering import render
-from .step_up import mark_reauthenticated, require_fresh, too_many_text
+from .step_up import require_fresh, too_many_text
 
 CONFIRM_TTL = datetime.timedelta(minutes=10)
 

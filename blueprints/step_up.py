@@ -26,7 +26,7 @@ from services import auth as auth_service
 from services import sessions as sessions_service
 
 from .access import signed_in
-from .auth import error_text, mark_second_factor, safe_next, wrong_code_text
+from .auth import error_text, safe_next, wrong_code_text
 from .rendering import navigate, render
 
 bp = Blueprint("step_up", __name__, url_prefix="/verify")
@@ -36,23 +36,14 @@ class PasswordAgainForm(FlaskForm):
     password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password."))])
 
 
-def _at(key):
-    try:
-        return datetime.datetime.fromisoformat(session.get(key) or "")
-    except ValueError:
-        return None
-
-
 def is_fresh():
     """True when the user re-authenticated (or logged in) within the last STEP_UP_MINUTES."""
-    times = [t for t in (_at("second_factor_at"), _at("reauth_at")) if t is not None]
+    times = [t for t in (sessions_service.second_factor_at(), sessions_service.reauthenticated_at()) if t is not None]
     if not times:
         return False
     return utcnow() - max(times) < datetime.timedelta(minutes=current_app.config["STEP_UP_MINUTES"])
 
 
-def mark_reauthenticated():
-    session["reauth_at"] = utcnow().isoformat()
 
 
 def go_verify(next_url, back_url=None, again=False):
@@ -138,10 +129,10 @@ def verify():
 
     def done(method):
         if method == "password":
-            mark_reauthenticated()
+            sessions_service.mark_reauthenticated()
         else:
             sessions_service.record_reauth(current_user, method)
-            mark_second_factor()
+            sessions_service.mark_second_factor()
         if again:
             flash(_("Thank you. Your change was not saved yet: make it again."), "success")
         return redirect(next_url)

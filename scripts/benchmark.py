@@ -320,9 +320,7 @@ def session_cookie(url, email):
     from app import create_app
     from models import User, db
 
-    # no maintenance thread in the benchmark's own process: its billing and bulk transactions are long
-    app = create_app({"ENV_MODE": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": url,
-                      "MAINTENANCE_IN_PROCESS": False})
+    app = create_app({"ENV_MODE": "production", "SECRET_KEY": SECRET_KEY, "DATABASE_URL": url})
     client = app.test_client()
     with app.app_context(), db.connection_context():
         user_id = User.get(User.email == email).id

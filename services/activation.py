@@ -85,6 +85,8 @@ def _letter(user, company, code, expires):
     from .applications import needs_details
 
     subject = _("Your login to Selvbetjening")
+    values = dict(company=company.name, cvr=company.cvr, name=user.name, username=user.username, code=code,
+                  link=public_url("onboarding.activate", username=user.username), date=format_date(expires, "long"))
     if needs_details(user):  # an access application: nothing the applicant typed is trusted yet
         body = _(
             "To %(company)s, CVR %(cvr)s\n\n"
@@ -96,9 +98,7 @@ def _letter(user, company, code, expires):
             "once and expires on %(date)s. If your company gets more than one such letter, the first code "
             "used wins and the others stop working.\n\n"
             "If nobody in your company applied, ignore this letter or contact us.",
-            company=company.name, cvr=company.cvr, name=user.name, username=user.username,
-            code=code, link=public_url("onboarding.activate", username=user.username),
-            date=format_date(expires, "long"))
+            **values)
         return subject, body
     body = _(
         "To %(company)s, CVR %(cvr)s\n\n"
@@ -108,9 +108,7 @@ def _letter(user, company, code, expires):
         "Go to %(link)s, enter the username and the code, choose a password and set up "
         "two-factor authentication. The code can be used once and expires on %(date)s.\n\n"
         "If you did not apply, contact us.",
-        company=company.name, cvr=company.cvr, name=user.name, username=user.username,
-        code=code, link=public_url("onboarding.activate", username=user.username),
-        date=format_date(expires, "long"))
+        **values)
     return subject, body
 
 

@@ -393,17 +393,6 @@ def decide(staff_user, order_id, approve):
 
 # -- bursts: many SIM changes or PUK reveals within an hour -----------------------------------------
 
-def _second_factor_at():
-    """When this session last gave a second factor, or None: services/sessions.py knows the layout of
-    the session (blueprints/auth and blueprints/step_up write it); the guard only asks."""
-    return sessions.second_factor_at()
-
-
-def _spend_second_factor():
-    """The next action asks for a new code, however recent the last one was."""
-    sessions.spend_step_up()
-
-
 def _alert_admins_once(scope, company_id, what, text_fn, subject_fn):
     """One e-mail per company and kind of burst per hour (audited), not one per action."""
     since = utcnow() - BURST_WINDOW
@@ -427,7 +416,7 @@ def check_sim_burst(scope, subscription):
         .order_by(Order.created_at.desc()))
     if len(recent) + 1 < SIM_CHANGES_PER_HOUR:
         return
-    fresh = _second_factor_at()
+    fresh = sessions.second_factor_at()
     if fresh is not None and fresh > recent[0].created_at:
         return
     _alert_admins_once(scope, subscription.company_id, "sim_burst", lambda: _(
@@ -445,7 +434,7 @@ def after_codes_revealed(scope, subscription):
     count = AuditEvent.select().where(AuditEvent.action == "subscription.codes_revealed",
                                       AuditEvent.user == scope.user_id, AuditEvent.created_at >= since).count()
     if count + 1 >= PUK_REVEALS_PER_HOUR:
-        _spend_second_factor()
+        sessions.spend_step_up()  # the next look-up asks for a new code, however recent the last one
     if count >= PUK_REVEALS_PER_HOUR:
         _alert_admins_once(scope, subscription.company_id, "puk_burst", lambda: _(
             "One of your company's logins has looked up PIN and PUK codes %(num)d times within the last hour. "

@@ -132,21 +132,39 @@ def current_token_hash(session):
 
 
 # -- the session's step-up times ---------------------------------------------------------------
-# blueprints/auth (the login's second factor) and blueprints/step_up (a re-authentication) write
-# them; services ask these two functions and never read the session's keys themselves.
+# Written when the login's second factor is given (blueprints/auth) and at a re-authentication
+# (blueprints/step_up); read by the step-up check and the fraud guard. Only these functions know
+# the session's keys.
 
 SECOND_FACTOR_AT = "second_factor_at"
 REAUTH_AT = "reauth_at"
 
 
-def second_factor_at():
-    """When this request's session last gave a second factor (UTC), or None."""
+def _time_of(key):
     if not has_request_context():
         return None
     try:
-        return datetime.datetime.fromisoformat(flask_session.get(SECOND_FACTOR_AT) or "")
+        return datetime.datetime.fromisoformat(flask_session.get(key) or "")
     except ValueError:
         return None
+
+
+def second_factor_at():
+    """When this request's session last gave a second factor (UTC), or None."""
+    return _time_of(SECOND_FACTOR_AT)
+
+
+def reauthenticated_at():
+    """When this request's session last re-authenticated with the password (UTC), or None."""
+    return _time_of(REAUTH_AT)
+
+
+def mark_second_factor():
+    flask_session[SECOND_FACTOR_AT] = utcnow().isoformat()
+
+
+def mark_reauthenticated():
+    flask_session[REAUTH_AT] = utcnow().isoformat()
 
 
 def spend_step_up():

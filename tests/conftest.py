@@ -33,17 +33,6 @@ def make_app(db_path, **overrides):
     return app
 
 
-@pytest.fixture(autouse=True, scope="session")
-def _no_maintenance_thread():
-    """Apps made in production mode (cookies, e-mail tests) would start the in-process maintenance
-    thread (jobs/maintenance.py), which then sweeps whichever test's database the jobs are bound to
-    at that moment: marked as started, it never starts unless a test asks (test_orders_sweep)."""
-    from jobs import maintenance
-
-    maintenance._timer_started = True
-    yield
-
-
 @pytest.fixture(scope="session")
 def demo_db_file(tmp_path_factory):
     """The demo data, built once per test run; tests get a copy."""
@@ -57,6 +46,17 @@ def demo_db_file(tmp_path_factory):
         database.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     database.close()
     return path
+
+
+@pytest.fixture
+def csrf_app(demo_db_file, tmp_path):
+    """An app on a copy of the demo data with CSRF checked, as in production."""
+    path = tmp_path / "csrf.db"
+    shutil.copy(demo_db_file, path)
+    app = make_app(path, WTF_CSRF_ENABLED=True)
+    yield app
+    if not db.is_closed():
+        db.close()
 
 
 @pytest.fixture

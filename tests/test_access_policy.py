@@ -55,7 +55,7 @@ from tests.access_matrix import (
     STAFF,
     TABLE,
 )
-from tests.conftest import make_app, reauthenticate, sign_in
+from tests.conftest import reauthenticate, sign_in
 
 DEMO_MARKERS = ("Mette Jensen", "40120011", "Demo Service ApS")
 ANDEN_MARKERS = ("Anden Kunde ApS", "51230018", "Ane Andersen", "Kollega Andersen")
@@ -466,18 +466,6 @@ def test_the_matrix_size(app, world):
 
 
 # -- CSRF: the matrix runs without it; here every POST without a valid token is refused --------------
-
-@pytest.fixture
-def csrf_app(demo_db_file, tmp_path):
-    import shutil
-
-    path = tmp_path / "csrf.db"
-    shutil.copy(demo_db_file, path)
-    app = make_app(path, WTF_CSRF_ENABLED=True)
-    yield app
-    if not db.is_closed():
-        db.close()
-
 
 def _token(client):
     page = client.get("/settings/").get_data(as_text=True)

@@ -9,7 +9,7 @@ import pytest
 
 from models import Order, Subscription, User
 from services.listing import MAX_PAGE, paginate
-from tests.conftest import DEMO_PASSWORD, DEMO_TOTP, make_app, sign_in
+from tests.conftest import DEMO_PASSWORD, DEMO_TOTP, sign_in
 
 HX = {"HX-Request": "true"}
 
@@ -111,20 +111,6 @@ def test_after_login_the_user_is_back_on_the_page(client, ctx):
 
 
 # -- expired forms --------------------------------------------------------------------------------
-
-@pytest.fixture
-def csrf_app(demo_db_file, tmp_path):
-    import shutil
-
-    from models import db
-
-    path = tmp_path / "csrf.db"
-    shutil.copy(demo_db_file, path)
-    app = make_app(path, WTF_CSRF_ENABLED=True)
-    yield app
-    if not db.is_closed():
-        db.close()
-
 
 def test_expired_csrf_on_htmx_post_asks_to_reload(csrf_app):
     client = csrf_app.test_client()

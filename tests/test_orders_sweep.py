@@ -220,11 +220,10 @@ def test_an_order_swept_again_and_again_fails_instead_of_looping(app, ctx):
 
 def test_in_process_the_maintenance_thread_runs_the_sweep(app, ctx):
     """Without Redis (scripts/start.sh) no worker schedules the maintenance job: a thread of the web
-    process runs it (jobs.maintenance.start_in_process, started by create_app)."""
+    process runs it (jobs.maintenance.start_in_process, started by wsgi.py)."""
     from jobs import maintenance
 
     order, sub = unqueued_order(app)
-    maintenance._timer_started = False  # conftest marks it started: no test starts the thread by accident
     assert maintenance.start_in_process(app) is None  # tests (JOBS_INLINE, testing mode) start none by themselves
     app.config.update(MAINTENANCE_IN_PROCESS=True, MAINTENANCE_SECONDS=0.2)
     stop = maintenance.start_in_process(app)
@@ -234,5 +233,4 @@ def test_in_process_the_maintenance_thread_runs_the_sweep(app, ctx):
     finally:
         stop.set()
         wait_for(lambda: not maintenance._timer_started, timeout=30, what="the thread to stop")
-        maintenance._timer_started = True
     assert applied(order, sub) == ONCE
