@@ -23,10 +23,11 @@ each request is that role, re-authenticated within the last two minutes, however
 test client sends them all and keeps no cookies.
 
 Inputs: hypothesis generates a pool of values once per process (FUZZ_POOL, default 4,096: text,
-integers, strings up to 100,001 characters; derandomized, the same every run). Each route, method
-and role draws from it with its own seed, a quarter of the time from the INTERESTING values and the
-short strings the route compares, one value in eight a list (a repeated field). Generating per
-request cost more than the request; the pool keeps hypothesis the generator at a fraction of that.
+integers and, one value in 16, strings up to 100,001 characters; derandomized, the same every
+run). Each route, method and role draws from it with its own seed, a quarter of the time from the
+INTERESTING values and the short strings the route compares, one value in eight a list (a repeated
+field). Generating per request cost more than the request; the pool keeps hypothesis the generator
+at a fraction of that.
 
 Budget (`FUZZ_EXAMPLES`, default 8): every field of a route gets at least that many values as each
 role that the route's access policy lets in; roles refused before the view runs (403, or the login
@@ -479,28 +480,34 @@ INTERESTING = [
 ]
 LONG = st.builds(lambda ch, n: ch * n, st.sampled_from(["a", "9", " ", "æ", "<", "%", "1,"]),
                  st.sampled_from([201, 1001, 10_001, 60_000, 100_001]))
-GENERATED = st.one_of(
-    st.text(max_size=40),
-    st.integers(min_value=-(2**70), max_value=2**70).map(str),
-    LONG,
-)
+GENERATED = st.one_of(st.text(max_size=40), st.integers(min_value=-(2**70), max_value=2**70).map(str))
 POOL_SIZE = int(os.environ.get("FUZZ_POOL", "4096"))
+LONG_EVERY = 16  # one pool value in 16 is LONG: decoding 100,000 percent-escapes is most of a request's cost
 POOL_BATCH = 16  # values per hypothesis example (unique within it)
 
 
-@functools.lru_cache(maxsize=None)
-def _pool():
-    """POOL_SIZE values of GENERATED (text, integers, very long strings), derandomized: the same every run."""
+def _collect(strategy, count):
     values = []
 
-    @settings(max_examples=-(-POOL_SIZE // POOL_BATCH), derandomize=True, deadline=None, database=None,
+    @settings(max_examples=-(-count // POOL_BATCH), derandomize=True, deadline=None, database=None,
               suppress_health_check=list(HealthCheck))
-    @given(st.lists(GENERATED, min_size=POOL_BATCH, max_size=POOL_BATCH, unique=True))
+    @given(st.lists(strategy, min_size=POOL_BATCH, max_size=POOL_BATCH, unique=True))
     def collect(batch):
         values.extend(batch)
 
     collect()
-    return values[:POOL_SIZE]
+    return values[:count]
+
+
+@functools.lru_cache(maxsize=None)
+def _pool():
+    """POOL_SIZE values (text, integers and, one in LONG_EVERY, very long strings), derandomized: the
+    same every run. The long ones are spread through the pool, so every route draws its share."""
+    longs = _collect(LONG, POOL_SIZE // LONG_EVERY)
+    values = _collect(GENERATED, POOL_SIZE - len(longs))
+    for i, value in enumerate(longs):
+        values.insert(i * LONG_EVERY, value)
+    return values
 
 
 HEADERS = [
@@ -637,6 +644,7 @@ def test_every_field_gets_the_examples_it_is_promised():
                 sent.update(values.keys())
             assert min(sent[n] for n in names) >= wanted, (wanted, names, sent)
     assert len(_pool()) == POOL_SIZE and len(set(_pool())) > POOL_SIZE / 2
+    assert sum(len(v) > 200 for v in _pool()) >= POOL_SIZE // LONG_EVERY
 
 
 def test_the_field_finder_sees_the_fields_of_forms_and_services():
