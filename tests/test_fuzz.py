@@ -380,6 +380,7 @@ class Totals:
         self.refused = set()  # (endpoint, method, role) refused before the view
         self.requests = 0
         self.seconds = 0.0  # in the app (the test client's calls)
+        self.route_seconds = collections.Counter()  # (method, rule) -> seconds in the app
         self.started = time.monotonic()
         self.statuses = collections.Counter()
         self.routes = set()
@@ -404,6 +405,7 @@ def _summary():
         "statuses": {str(k): v for k, v in sorted(TOTALS.statuses.items())},
         "seconds_in_app": round(TOTALS.seconds, 1), "wall_seconds": round(wall, 1),
         "requests_per_second": round(TOTALS.requests / wall, 1) if wall else 0,
+        "slowest_routes": {k: round(v, 1) for k, v in TOTALS.route_seconds.most_common(15)},
     }
 
 
@@ -604,6 +606,7 @@ def test_fuzz_route(fuzz, endpoint, rule, method, role):
         started = time.perf_counter()
         response = send(url, query_string=query, data=form or None, headers={**headers, **cookies[role]})
         TOTALS.seconds += time.perf_counter() - started
+        TOTALS.route_seconds[f"{method} {rule}"] += time.perf_counter() - started
         TOTALS.requests += 1
         TOTALS.statuses[response.status_code // 100 * 100] += 1
         for name in values:
