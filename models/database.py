@@ -9,6 +9,7 @@ import psycopg
 from playhouse.db_url import connect
 from playhouse.migrations import Runner
 from playhouse.pool import PooledDatabase, PooledSqliteDatabase
+from playhouse.postgres_ext import PostgresqlExtDatabase, ServerSide
 
 from .base import db
 
@@ -103,6 +104,29 @@ def open_database(url):
         database = connect(_pooled(url), cursor_factory=psycopg.ClientCursor, **pool)
     db.initialize(database)
     return database
+
+
+def batches(query, size):
+    """The rows of a SELECT in lists of `size`, read from the database as they are needed, so an
+    export of a million rows never holds them all. SQLite's cursor reads as it goes; PostgreSQL's
+    client cursor would fetch the whole result first, so there a server-side (named) cursor in a
+    transaction fetches `size` rows at a time."""
+    if isinstance(db.obj, PostgresqlExtDatabase):
+        with db.atomic():
+            yield from _in_lists(ServerSide(query, array_size=size), size)
+    else:
+        yield from _in_lists(query.iterator(), size)
+
+
+def _in_lists(rows, size):
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def migrate(database):

@@ -15,9 +15,10 @@ SIM_STATUSES = ("active", "old", "ordered")
 class Subscription(TimestampedModel):
     # customer and company repeat the account's so that scoped, sorted lists
     # are served by one index; services that move a subscription keep them in step.
-    customer = ForeignKeyField(Customer)
-    company = ForeignKeyField(Company)
-    account = ForeignKeyField(Account, backref="subscriptions")
+    # No index of their own: the indexes below begin with each of them (migration 0022).
+    customer = ForeignKeyField(Customer, index=False)
+    company = ForeignKeyField(Company, index=False)
+    account = ForeignKeyField(Account, backref="subscriptions", index=False)
     kind = CharField(max_length=16)
     number = CharField(max_length=32, index=True)  # E.164 or a line id
     holder_name = CharField()

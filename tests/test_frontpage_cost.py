@@ -153,7 +153,7 @@ def test_the_migration_fills_the_places_of_an_existing_database(app, ctx, rollba
     _line(account, "Torvet 1, 4600 Køge")
     _line(account, "Torvet 2, 4600 Køge")
     _line(account, "Algade 1, 4000 Roskilde", status="transferred")
-    assert migrate(database) == [rollback_to]
+    assert migrate(database)[0] == rollback_to  # and the later ones
     assert _places()[(account.id, "4600")] == 2 and (account.id, "4000") not in _places()
     assert _places() == _expected_places()
     _line(account, "Algade 2, 4000 Roskilde")  # and the triggers keep them from then on
