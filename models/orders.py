@@ -40,6 +40,7 @@ class Order(TimestampedModel):
             (("company", "status", "created_at"), False),
             (("customer", "created_at"), False),
             (("subscription", "status"), False),
+            (("status", "updated_at"), False),  # the sweep's open orders (services/orders.py sweep)
         )
 
 
