@@ -20,6 +20,7 @@ from .errors import ServiceError
 from .ids import parse_id
 from .listing import paginate
 from .messages import in_locale, public_url, queue_message
+from .search import clean_query
 from .working_hours import add_working_hours, working_time_between
 
 SUBJECT_MAX = 120
@@ -124,7 +125,7 @@ def recent_tickets(scope, limit=5):
 def find_concerns(scope, text):
     """(subscriptions, accounts) of the scope matching `text` (name, number), for the ticket form's picker."""
     scope.require("support")
-    text = " ".join((text or "").split()).lower()
+    text = clean_query(text)  # the picker's text comes in the ticket form: capped as a search, not a form value
     if len(text) < 2:
         return [], []
     digits = "".join(ch for ch in text if ch.isdigit())

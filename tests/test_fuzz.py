@@ -730,3 +730,22 @@ def test_a_blank_authenticator_name_is_a_message_not_a_server_error(admin, ctx):
     assert TotpDevice.select().count() == devices
     page = admin.get(response.headers["Location"]).get_data(as_text=True)
     assert "Giv enheden et navn." in page
+
+
+def test_a_60000_digit_id_in_a_form_is_no_id_not_a_server_error(admin, ctx):
+    """Found by the deep fuzz: int() refuses strings of more than 4,300 digits (ValueError, 500) and a
+    form value may be 100,000 characters; a personal number's schedule read its row count so."""
+    from services.ids import parse_id
+
+    assert parse_id("9" * 60_000) is None and parse_id("0" * 60_000 + "7") == 7
+    assert parse_id("0007") == 7 and parse_id(str(2**63 - 1)) == 2**63 - 1 and parse_id(str(2**63)) is None
+    response = admin.post("/products/personal-numbers/1/edit", data={"rule_count": "9" * 60_000})
+    assert response.status_code < 500
+
+
+def test_the_ticket_forms_picker_search_is_capped_like_a_search(admin, ctx):
+    """Found by the deep fuzz: the ticket form's picker text comes in the form (capped at 100,000, not
+    at a query value's 500), and SQLite refuses a LIKE pattern of more than 50,000 bytes."""
+    tickets = SupportTicket.select().count()
+    response = admin.post("/support/new", data={"q": "æ" * 60_000, "category": "", "subject": "", "body": ""})
+    assert response.status_code == 422 and SupportTicket.select().count() == tickets
