@@ -25,6 +25,7 @@ from .billing import take_number, totals, vat_by_rate
 from .errors import ServiceError
 from .ids import parse_id, parse_ids
 from .listing import paginate
+from .search import clean_query
 
 REASON_MAX = 200
 BUYER_FIELDS = [f.name for f in _Parties._meta.sorted_fields if f.name not in ("id", "created_at")]
@@ -136,13 +137,13 @@ def invoice_page(user, invoice_id, text="", page=1):
     line_count = invoice.lines.count()
     credited_count = (CreditNoteLine.select().join(CreditNote)
                       .where(CreditNote.invoice == invoice.id, CreditNoteLine.invoice_line.is_null(False)).count())
-    text = " ".join((text or "").split())
+    text = clean_query(text)  # a post carries it in the form: capped as a search, not a form value
     on_invoice = InvoiceLine.select(InvoiceLine.subscription).where(InvoiceLine.invoice == invoice.id)
     subs = (Subscription.select(Subscription.id, Subscription.holder_name, Subscription.number, Subscription.kind)
             .where(Subscription.id.in_(on_invoice))
             .order_by(Subscription.holder_name, Subscription.number, Subscription.id))
     if text:
-        subs = subs.where(Subscription.search_key.contains(text.lower()))
+        subs = subs.where(Subscription.search_key.contains(text))
     groups_page = paginate(subs, page, GROUPS_PER_PAGE)
     by_sub = defaultdict(list)
     if groups_page.items:

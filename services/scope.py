@@ -27,6 +27,7 @@ from models.database import column_where, rows_with_parent
 
 from .ids import parse_id
 from .rights import effective_functions
+from .search import clean_query
 
 
 @dataclass(frozen=True)
@@ -137,7 +138,7 @@ class Scope:
 
 def search_accounts(query, q, limit):
     """(up to `limit` accounts of `query` matching `q` by number or name, more?) for account pickers."""
-    q = (q or "").strip().lower()
+    q = clean_query(q)  # pickers post it in their forms: capped as a search, not as a form value
     if q:
         query = query.where(Account.number.contains(q) | fn.LOWER(Account.name).contains(q))
     rows = list(query.order_by(Account.number).limit(limit + 1))

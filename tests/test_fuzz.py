@@ -749,3 +749,16 @@ def test_the_ticket_forms_picker_search_is_capped_like_a_search(admin, ctx):
     tickets = SupportTicket.select().count()
     response = admin.post("/support/new", data={"q": "æ" * 60_000, "category": "", "subject": "", "body": ""})
     assert response.status_code == 422 and SupportTicket.select().count() == tickets
+
+
+def test_searches_posted_in_forms_are_capped_like_searches(staff_client, ctx):
+    """Found by the deep fuzz (the staff credit form's line search), and the account pickers that post
+    their search the same way: SQLite refuses LIKE patterns of more than 50,000 bytes."""
+    from models import Invoice, Membership
+    from services.scope import build_scope, search_accounts
+
+    invoice = Invoice.select().first()
+    response = staff_client.post(f"/staff/invoices/{invoice.id}/credit", data={"lines_q": "æ" * 60_000, "reason": ""})
+    assert response.status_code < 500
+    scope = build_scope(Membership.get(Membership.user == User.get(User.email == "admin@demo.dk").id))
+    assert search_accounts(scope.accounts(), "a" * 100_001, 5) == ([], False)
