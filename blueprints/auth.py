@@ -232,8 +232,6 @@ def sign_in(user, method):
     return True
 
 
-
-
 def _finish_login(user, method, next_url):
     if not sign_in(user, method):
         flash(_("Your login is not active. Contact your company's administrator."), "error")

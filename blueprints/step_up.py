@@ -44,8 +44,6 @@ def is_fresh():
     return utcnow() - max(times) < datetime.timedelta(minutes=current_app.config["STEP_UP_MINUTES"])
 
 
-
-
 def go_verify(next_url, back_url=None, again=False):
     """To the re-authentication page, then on to `next_url`; its Cancel goes to `back_url` (default
     `next_url`: give another one when `next_url` itself needs the re-authentication). `again`: the
