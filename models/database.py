@@ -23,6 +23,11 @@ SQLITE_PRAGMAS = {
 }
 
 
+# Every SQLite transaction takes the write lock when it begins. A transaction begun DEFERRED reads
+# from a snapshot; if another connection commits before its first write, that write fails at once
+# with "database is locked" (SQLITE_BUSY_SNAPSHOT), which no busy timeout waits out. IMMEDIATE waits
+# (busy_timeout) for the lock instead. A job that read an application, then wrote, lost that race.
+SQLITE_LOCK = "IMMEDIATE"
 POOL = {"max_connections": 32, "stale_timeout": 300}  # per process; a connection idle for 5 minutes is closed
 # "peewee" logs one DEBUG record per query, which query counters (tests, the benchmark) count; the pool's
 # check-out/check-in records are no queries
@@ -93,10 +98,12 @@ def open_database(url):
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         if "+" in url.split(":", 1)[0] or path == ":memory:" or not path:
-            database = connect(url, pragmas=SQLITE_PRAGMAS)  # an in-memory database lives and dies with its connection
+            # an in-memory database lives and dies with its connection
+            database = connect(url, pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK)
         else:
             # check_same_thread: a connection checked in by one thread is checked out by another
-            database = PooledSqlite(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, **POOL)
+            database = PooledSqlite(path, pragmas=SQLITE_PRAGMAS, lock_type=SQLITE_LOCK, check_same_thread=False,
+                                    **POOL)
     else:
         pool = POOL if _pooled(url) != url else {}
         # client-side binding, as psycopg2 did: with server-side $n parameters PostgreSQL cannot see

@@ -93,6 +93,38 @@ def test_sqlite_connections_are_reused_without_a_stale_snapshot(admin, app, ctx)
         db.close()
 
 
+def test_a_transaction_that_reads_then_writes_survives_a_commit_in_between(app, ctx):
+    """A DEFERRED transaction that read before another connection committed cannot write any more
+    ("database is locked" at once, whatever the busy timeout): the access application's job lost
+    its letter to a session write that way. Transactions take the write lock when they begin."""
+    import sqlite3
+    import threading
+
+    company = Company.get(Company.cvr == "12345674")
+    read_done, errors = threading.Event(), []
+
+    def other_connection():
+        read_done.wait(5)
+        other = sqlite3.connect(db.obj.database, isolation_level=None, timeout=5)
+        other.execute("UPDATE company SET name = name || ' B' WHERE id = ?", (company.id,))  # waits for the lock
+        other.close()
+
+    writer = threading.Thread(target=other_connection)
+    writer.start()
+    with app.app_context(), db.connection_context():
+        try:
+            with db.atomic():
+                name = Company.get_by_id(company.id).name  # the transaction's read
+                read_done.set()
+                writer.join(0.5)  # the other connection tries to commit now
+                Company.update(name=name + " A").where(Company.id == company.id).execute()
+        except Exception as exc:  # noqa: BLE001  # the failure this test is about
+            errors.append(exc)
+    writer.join(10)
+    assert errors == []
+    assert Company.get_by_id(company.id).name == company.name + " A B"  # both wrote, one after the other
+
+
 def test_a_forked_child_never_uses_the_parents_pooled_connections(app, ctx):
     import os
 
