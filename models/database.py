@@ -2,14 +2,15 @@
 import contextlib
 import logging
 import os
+import time
 import weakref
 from pathlib import Path
 
 import psycopg
-from playhouse.db_url import connect
+from playhouse.db_url import connect, register_database
 from playhouse.migrations import Runner
 from playhouse.pool import PooledDatabase, PooledSqliteDatabase
-from playhouse.postgres_ext import PostgresqlExtDatabase, ServerSide
+from playhouse.postgres_ext import PooledPsycopg3Database, PostgresqlExtDatabase, ServerSide
 
 from .base import db
 
@@ -75,6 +76,31 @@ class PooledSqlite(PooledSqliteDatabase):
         return super()._close(conn, close_conn)
 
 
+PING_AFTER = 5.0  # seconds a pooled PostgreSQL connection may idle before its check-out asks the server
+
+
+class PooledPostgres(PooledPsycopg3Database):
+    """psycopg 3 connections kept open between requests, checked out without a round trip while warm.
+
+    Peewee's pool sends "SELECT 1" on every check-out to see that the server still holds the
+    connection: on these machines a round trip costs 0.3–0.5 ms, a tenth of a small page. A connection
+    handed back less than PING_AFTER seconds ago is handed out again on its local state alone
+    (closed, broken, or a transaction left open); one that idled longer is asked as before."""
+
+    def _is_closed(self, conn):
+        returned = getattr(conn, "returned_at", None)
+        if (returned is not None and time.monotonic() - returned < PING_AFTER and not conn.broken
+                and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE):
+            return conn.closed
+        return super()._is_closed(conn)
+
+    def _close(self, conn, close_conn=False):
+        conn.returned_at = time.monotonic()
+        return super()._close(conn, close_conn)
+
+
+register_database(PooledPostgres, "postgresql+pool")
+
 _INHERITED = []  # connections of a parent process: kept referenced, so the child never closes them
 
 
@@ -85,7 +111,7 @@ def _pooled(url):
     scheme, rest = url.split(":", 1)
     if "+" in scheme or scheme not in ("postgres", "postgresql"):
         return url
-    return f"psycopg3+pool:{rest}"
+    return f"postgresql+pool:{rest}"
 
 
 def open_database(url):
@@ -162,6 +188,13 @@ def _sql(key, build):
 
 def _quoted(name):
     return '"' + name + '"'
+
+
+def related(model, column, foreign_key):
+    """`column` of the row of `model` that `foreign_key` points at, as a scalar subquery for a SELECT
+    list (alias it). A join would do the same, but PostgreSQL plans a four-table join with a sort and
+    a LIMIT in about 3 ms, more than it takes to run; one table with scalar lookups plans in 0.3 ms."""
+    return model.select(column).where(model.id == foreign_key)
 
 
 def rows_where(model, field, values):

@@ -7,9 +7,10 @@ costs the same at 300 subscriptions as at 1,000,000.
 """
 from dataclasses import dataclass
 
-from peewee import SQL, NodeList, PostgresqlDatabase, Table
+from peewee import SQL, NodeList, PostgresqlDatabase, Table, fn
 
 from models import Account, Company, Subscription, db
+from models.database import related
 
 from .ids import parse_id
 
@@ -112,14 +113,17 @@ def subscription_match(text, walk=False):
     subscription_fts, PostgreSQL's pg_trgm GIN index (migration 0020). Shorter: the name, e-mail
     or number starts with it, each served by a sort index.
 
-    `walk` (SQLite) is for a text that matches many rows ("hansen": 4.5 % of them): the FTS hit list
-    would be read and sorted whole for one page, while walking the sort index and checking each row's
-    search key finds a page after about per_page / share rows. The caller knows from the capped count.
+    `walk` checks each row's search key (instr / strpos, which no index serves): for a text that
+    matches many rows ("hansen": 4.5 % of them) on SQLite, where the FTS hit list would be read and
+    sorted whole for one page while walking the sort index finds a page after about per_page / share
+    rows (the caller knows from the capped count); and for a scope of few rows (see scan_scope).
+    PostgreSQL's planner makes the first choice itself, from the statistics of search_key: the LIKE
+    (not ILIKE: key and text are lower case already) may use the trigram index or not.
     """
     if len(text) >= MIN_INDEXED:
-        if _uses_postgres():
-            return Subscription.search_key.contains(text)
         if walk:
+            return (fn.strpos if _uses_postgres() else fn.instr)(Subscription.search_key, text) > 0
+        if _uses_postgres():
             return _like_substring(text)
         return Subscription.id.in_(SQL("(SELECT rowid FROM subscription_fts WHERE subscription_fts MATCH ?)", [_phrase(text)]))
     condition = None
@@ -146,10 +150,11 @@ SMALL_SCOPE = 2_000  # a limited scope with at most this many subscriptions is s
 
 
 def scan_scope(scope, text):
-    """True when `text` is best found by checking each subscription of the scope (SQLite): a user limited
-    to accounts with few subscriptions. The FTS hits are every customer's ("hansen": 4,500 at 100k), each
-    looked up to see whether it is in scope; the scope's own rows are fewer. One capped count decides."""
-    if len(text) < MIN_INDEXED or _uses_postgres() or not scope.limited:
+    """True when `text` is best found by checking each subscription of the scope: a user limited to
+    accounts with few subscriptions. The trigram hits are every customer's ("hansen": 4,500 at 100k),
+    each looked up to see whether it is in scope; the scope's own rows are fewer. One capped count
+    decides (PostgreSQL's planner would AND the two indexes, reading every hit all the same)."""
+    if len(text) < MIN_INDEXED or not scope.limited:
         return False
     in_scope = scope.subscriptions(details=False).select(Subscription.id).order_by().limit(SMALL_SCOPE + 1).count()
     return in_scope <= SMALL_SCOPE
@@ -196,9 +201,8 @@ def _subscriptions(scope, text, walk=False):
     """Matching subscriptions with their account number and company name (one query, no per-row lookups)."""
     return (scope.subscriptions(details=False)
             .select(Subscription.id, Subscription.customer, Subscription.holder_name, Subscription.number, Subscription.status,
-                    Account.number.alias("account_number"), Company.name.alias("company_name"))
-            .join(Account, on=(Subscription.account == Account.id))
-            .switch(Subscription).join(Company, on=(Subscription.company == Company.id))
+                    related(Account, Account.number, Subscription.account).alias("account_number"),
+                    related(Company, Company.name, Subscription.company).alias("company_name"))
             .where(subscription_match(text, walk))
             .order_by(Subscription.holder_name, Subscription.id)
             .objects(SubscriptionHit))
@@ -211,11 +215,13 @@ WALK_FROM = 1_000
 
 
 def _subscription_count(scope, text, scan=False):
-    """(the capped count, whether to walk the sort index for the rows): one count over at most
-    WALK_FROM + 1 hits, so the decision costs no query of its own."""
+    """(the capped count, whether to walk the sort index for the rows): on SQLite one count over at
+    most WALK_FROM + 1 hits, so the decision costs no query of its own. PostgreSQL's planner makes
+    that choice itself (it estimates the hits from the column's statistics): there the count stops
+    at CAP + 1, as each hit counted costs a heap row."""
     query = scope.subscriptions(details=False)
     query = query.where(subscription_match(text, walk=True)) if scan else match_for_count(query, text)
-    n = query.select(Subscription.id).order_by().limit(WALK_FROM + 1).count()
+    n = query.select(Subscription.id).order_by().limit((CAP if _uses_postgres() else WALK_FROM) + 1).count()
     return Count(min(n, CAP), n > CAP), scan or (n > WALK_FROM and many_matches(text, True))
 
 

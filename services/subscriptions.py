@@ -15,7 +15,7 @@ from models import (
     utcnow,
 )
 from models.catalogue import KINDS
-from models.database import batches
+from models.database import batches, related
 from models.subscriptions import STATUSES
 
 from . import audit, exports, listing
@@ -125,14 +125,12 @@ class OverviewRow:
 def _overview_rows(scope, filters, how=None):
     """The overview's rows: only the shown columns (and the sort keys), as OverviewRow."""
     columns = [Subscription.id, Subscription.holder_name, Subscription.number, Subscription.kind, Subscription.status,
-               Subscription.holder_email, Subscription.search_key, Plan.name.alias("plan_name"), Account.number.alias("account_number")]
-    query = (scope.subscriptions(details=False)
-             .join(Account, on=(Subscription.account == Account.id))
-             .switch(Subscription).join(Plan, on=(Subscription.plan == Plan.id)))
+               Subscription.holder_email, Subscription.search_key,
+               related(Plan, Plan.name, Subscription.plan).alias("plan_name"),
+               related(Account, Account.number, Subscription.account).alias("account_number")]
     if shows_companies(scope):
-        columns.append(Company.name.alias("company_name"))
-        query = query.switch(Subscription).join(Company, on=(Subscription.company == Company.id))
-    return _narrowed(query.select(*columns), how=how, **filters).objects(OverviewRow)
+        columns.append(related(Company, Company.name, Subscription.company).alias("company_name"))
+    return _narrowed(scope.subscriptions(details=False).select(*columns), how=how, **filters).objects(OverviewRow)
 
 
 def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, account="", company=None, cursor=None):

@@ -320,3 +320,55 @@ def test_the_subscription_export_writes_every_row_on_postgres(pg_app, tmp_path):
         assert rows == scope.subscriptions().count() > 0
     with open(tmp_path / "all.csv", encoding="utf-8-sig") as handle:
         assert len(list(csv.reader(handle, delimiter=";"))) == rows + 1
+
+
+def test_a_warm_pooled_connection_is_checked_out_without_asking_the_server(pg, pg_server):
+    """The pool hands a connection back out on its local state while it was used moments ago, and
+    asks the server ("SELECT 1") after PING_AFTER seconds idle: a backend gone by then is replaced."""
+    import psycopg
+
+    from models.database import PING_AFTER, PooledPostgres
+
+    database = pg["database"]
+    assert isinstance(database, PooledPostgres)
+    admin = psycopg.connect(pg_server, autocommit=True)
+
+    def last_query(conn):
+        return admin.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", (conn.info.backend_pid,)).fetchone()[0]
+
+    with database.connection_context():
+        database.execute_sql("SELECT 42")
+        warm = database.connection()
+    with database.connection_context():
+        assert database.connection() is warm
+        assert last_query(warm) == "SELECT 42"  # no round trip on check-out
+    warm.returned_at -= PING_AFTER + 1  # idle long enough: asked
+    with database.connection_context():
+        assert database.connection() is warm
+        assert last_query(warm) == "SELECT 1"
+    admin.execute("SELECT pg_terminate_backend(%s)", (warm.info.backend_pid,))
+    warm.returned_at -= PING_AFTER + 1
+    with database.connection_context():
+        assert database.connection() is not warm  # the dead one is dropped, a new one opened
+        assert database.execute_sql("SELECT 7").fetchone() == (7,)
+    admin.close()
+
+
+def test_search_takes_wildcards_literally_through_the_index_and_the_walk(pgdb):
+    """On PostgreSQL the search is a LIKE the trigram index serves (wildcards escaped) or, for a small
+    scope, strpos on each row: both find the same rows."""
+    from services.search import subscription_match
+
+    template = Subscription.select().order_by(Subscription.id).first()
+    with pgdb.atomic() as transaction:
+        for i, name in enumerate(["Procent 50% Under_Streg"] * 3 + ["Procent 50x Underxstreg"] * 2):
+            number = f"+4579{i:06d}"
+            Subscription.create(customer=template.customer_id, company=template.company_id, account=template.account_id,
+                                kind="mobile", number=number, holder_name=name, holder_email=f"w{i}@demo.dk",
+                                search_key=Subscription.make_search_key(name, number, f"w{i}@demo.dk"),
+                                plan=template.plan_id, status="active", start_date=template.start_date)
+        for text, expected in (("50%", 3), ("% u", 3), ("der_s", 3), ("5%0", 0), ("derxs", 2), ("50x", 2)):
+            walked = Subscription.select().where(subscription_match(text, walk=True)).count()
+            indexed = Subscription.select().where(subscription_match(text)).count()
+            assert walked == indexed == expected, text
+        transaction.rollback()

@@ -74,7 +74,7 @@ def test_sqlite_connections_are_reused_without_a_stale_snapshot(admin, app, ctx)
 
     assert admin.get("/subscriptions", headers=HX).status_code == 200
     assert isinstance(db.obj, PooledSqlite) and db.is_closed()
-    assert _pooled("postgresql://u@h/db") == "psycopg3+pool://u@h/db"
+    assert _pooled("postgresql://u@h/db") == "postgresql+pool://u@h/db"
     user = User.get(User.email == "admin@demo.dk")
     db.close()
     with app.app_context():
