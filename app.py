@@ -61,7 +61,12 @@ def create_app(overrides=None):
 
 
 def _load_user(user_id):
-    user = row_where(User, User.id, int(user_id))  # fixed SQL: on every request
+    from flask import session
+
+    from services.sessions import user_of
+
+    user_id = int(user_id)
+    user = user_of(session, user_id) or row_where(User, User.id, user_id)  # fixed SQL: on every request
     return user if user is not None and user.is_active else None
 
 
