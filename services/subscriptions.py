@@ -22,7 +22,15 @@ from . import audit, exports, listing
 from .formatting import phone
 from .ids import parse_id
 from .listing import capped_count, keyset_paginate
-from .search import MIN_INDEXED, clean_query, many_matches, match_for_count, scan_scope, subscription_match
+from .search import (
+    MIN_INDEXED,
+    clean_query,
+    many_matches,
+    match_for_count,
+    overview_cap,
+    scan_scope,
+    subscription_match,
+)
 
 SORTS = {
     "name": (Subscription.holder_name, Subscription.id),
@@ -140,9 +148,9 @@ def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, acc
     filters = {"q": q, "kind": kind, "status": status, "account": account, "company": company}
     sort = sort if sort in SORTS else "name"
     text = clean_query(q)
-    # a search counts to SEARCH_COUNT_CAP: each match found costs a row lookup, and the page says
-    # "more than 1,000" as well as "more than 10,000"
-    cap = min(SEARCH_COUNT_CAP, listing.COUNT_CAP) if len(text) >= MIN_INDEXED else listing.COUNT_CAP
+    # a search counts to SEARCH_COUNT_CAP (PostgreSQL: search.CAP): each match found costs a row
+    # lookup, and the page says "more than 1,000" as well as "more than 10,000"
+    cap = overview_cap(min(SEARCH_COUNT_CAP, listing.COUNT_CAP)) if len(text) >= MIN_INDEXED else listing.COUNT_CAP
     scan = scan_scope(scope, text)  # a small limited scope: check its rows rather than every customer's hits
     counted = capped_count(_narrowed(scope.subscriptions(details=False), how="walk" if scan else "count", **filters), cap)
     rows = _overview_rows(scope, filters, how="walk" if scan or many_matches(text, counted[1]) else None)
