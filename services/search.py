@@ -160,11 +160,11 @@ def scan_scope(scope, text):
     return in_scope <= SMALL_SCOPE
 
 
-def overview_cap(default):
-    """How far the overview counts the hits of a search: `default` on SQLite (its FTS count stops
-    reading there, and passing it decides the walk); CAP on PostgreSQL, whose planner stops a scan
-    at a LIMIT of 101 (1.4 ms for "hansen" at 1,000,000) but for 1,001 built the whole trigram
-    bitmap of its 45,000 hits first (39 ms)."""
+def hits_cap(default):
+    """How far a search counts its hits (the top search and the overview): `default` on SQLite (its
+    FTS count stops reading there, and passing it decides the walk); CAP on PostgreSQL, whose planner
+    stops a scan at a LIMIT of 101 (1.4 ms for "hansen" at 1,000,000) but for 1,001 built the whole
+    trigram bitmap of its 45,000 hits first (39 ms)."""
     return CAP if _uses_postgres() else default
 
 
@@ -225,11 +225,10 @@ WALK_FROM = 1_000
 def _subscription_count(scope, text, scan=False):
     """(the capped count, whether to walk the sort index for the rows): on SQLite one count over at
     most WALK_FROM + 1 hits, so the decision costs no query of its own. PostgreSQL's planner makes
-    that choice itself (it estimates the hits from the column's statistics): there the count stops
-    at CAP + 1, as each hit counted costs a heap row."""
+    that choice itself (it estimates the hits from the column's statistics); see hits_cap."""
     query = scope.subscriptions(details=False)
     query = query.where(subscription_match(text, walk=True)) if scan else match_for_count(query, text)
-    n = query.select(Subscription.id).order_by().limit((CAP if _uses_postgres() else WALK_FROM) + 1).count()
+    n = query.select(Subscription.id).order_by().limit(hits_cap(WALK_FROM) + 1).count()
     return Count(min(n, CAP), n > CAP), scan or (n > WALK_FROM and many_matches(text, True))
 
 

@@ -25,9 +25,9 @@ from .listing import capped_count, keyset_paginate
 from .search import (
     MIN_INDEXED,
     clean_query,
+    hits_cap,
     many_matches,
     match_for_count,
-    overview_cap,
     scan_scope,
     subscription_match,
 )
@@ -150,7 +150,7 @@ def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, acc
     text = clean_query(q)
     # a search counts to SEARCH_COUNT_CAP (PostgreSQL: search.CAP): each match found costs a row
     # lookup, and the page says "more than 1,000" as well as "more than 10,000"
-    cap = overview_cap(min(SEARCH_COUNT_CAP, listing.COUNT_CAP)) if len(text) >= MIN_INDEXED else listing.COUNT_CAP
+    cap = hits_cap(min(SEARCH_COUNT_CAP, listing.COUNT_CAP)) if len(text) >= MIN_INDEXED else listing.COUNT_CAP
     scan = scan_scope(scope, text)  # a small limited scope: check its rows rather than every customer's hits
     counted = capped_count(_narrowed(scope.subscriptions(details=False), how="walk" if scan else "count", **filters), cap)
     rows = _overview_rows(scope, filters, how="walk" if scan or many_matches(text, counted[1]) else None)
