@@ -1,7 +1,7 @@
 """create_app(): config, extensions, blueprints, CLI commands."""
 import logging
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -12,7 +12,7 @@ from extensions import babel, csrf, limiter, login_manager
 from models import User, db
 from models.database import open_database, row_where
 from services.locale import select_locale
-from services.sessions import DatabaseSessionInterface
+from services.sessions import DatabaseSessionInterface, user_of
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
@@ -61,10 +61,6 @@ def create_app(overrides=None):
 
 
 def _load_user(user_id):
-    from flask import session
-
-    from services.sessions import user_of
-
     user_id = int(user_id)
     user = user_of(session, user_id) or row_where(User, User.id, user_id)  # fixed SQL: on every request
     return user if user is not None and user.is_active else None

@@ -158,6 +158,28 @@ def count_queries(client, url, headers=None):
     return counter.count
 
 
+def add_subscriptions(n, name="Bo Hansen", prefix="+4572"):
+    """`n` more mobile subscriptions in Demo A/S ("{name} 000", …; numbers from `prefix`), in one insert."""
+    from datetime import date
+
+    from models import Company
+
+    template = Subscription.select().join(Company).where(Company.cvr == "12345674").order_by(Subscription.id).first()
+    rows = []
+    for i in range(n):
+        number, email = f"{prefix}{i:06d}", f"many{i}@demo.dk"
+        rows.append({"customer": template.customer_id, "company": template.company_id, "account": template.account_id,
+                     "kind": "mobile", "number": number, "holder_name": f"{name} {i:03d}", "holder_email": email,
+                     "search_key": Subscription.make_search_key(f"{name} {i:03d}", number, email),
+                     "plan": template.plan_id, "status": "active", "start_date": date(2024, 1, 1)})
+    Subscription.insert_many(rows).execute()
+
+
+# Names whose "%" and "_" a search must take literally, and what each text finds among them
+WILDCARD_ROWS = (("Procent 50% Under_Streg", 3, "+4572"), ("Procent 50x Underxstreg", 2, "+4573"))
+WILDCARD_SEARCHES = (("50%", 3), ("% u", 3), ("der_s", 3), ("5%0", 0), ("derxs", 2), ("50x", 2))
+
+
 def demo_subscription(number="+4520000001"):
     return Subscription.get(Subscription.number == number)
 

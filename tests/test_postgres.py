@@ -29,7 +29,14 @@ from models.database import migrate, open_database
 from services.scope import build_scope
 from services.search import search
 from services.subscriptions import SORTS, list_subscriptions
-from tests.conftest import DEMO_PASSWORD, login_with_totp, make_app
+from tests.conftest import (
+    DEMO_PASSWORD,
+    WILDCARD_ROWS,
+    WILDCARD_SEARCHES,
+    add_subscriptions,
+    login_with_totp,
+    make_app,
+)
 
 PG_URL = os.environ.get("TEST_POSTGRES_URL")
 SCOPES = {  # name: (login, company of the membership)
@@ -359,15 +366,10 @@ def test_search_takes_wildcards_literally_through_the_index_and_the_walk(pgdb):
     scope, strpos on each row: both find the same rows."""
     from services.search import subscription_match
 
-    template = Subscription.select().order_by(Subscription.id).first()
     with pgdb.atomic() as transaction:
-        for i, name in enumerate(["Procent 50% Under_Streg"] * 3 + ["Procent 50x Underxstreg"] * 2):
-            number = f"+4579{i:06d}"
-            Subscription.create(customer=template.customer_id, company=template.company_id, account=template.account_id,
-                                kind="mobile", number=number, holder_name=name, holder_email=f"w{i}@demo.dk",
-                                search_key=Subscription.make_search_key(name, number, f"w{i}@demo.dk"),
-                                plan=template.plan_id, status="active", start_date=template.start_date)
-        for text, expected in (("50%", 3), ("% u", 3), ("der_s", 3), ("5%0", 0), ("derxs", 2), ("50x", 2)):
+        for name, n, prefix in WILDCARD_ROWS:
+            add_subscriptions(n, name=name, prefix=prefix)
+        for text, expected in WILDCARD_SEARCHES:
             walked = Subscription.select().where(subscription_match(text, walk=True)).count()
             indexed = Subscription.select().where(subscription_match(text)).count()
             assert walked == indexed == expected, text
@@ -388,17 +390,10 @@ def test_the_overview_counts_a_search_to_a_hundred_on_postgres(pgdb):
     1,001 (39 ms for "hansen" at 1,000,000): the overview counts a search's hits to 100 there."""
     from services.search import CAP
 
-    template = Subscription.select().order_by(Subscription.id).first()
     with pgdb.atomic() as transaction:
-        rows = []
-        for i in range(CAP + 20):
-            number, name, email = f"+4578{i:06d}", f"Zyxqa Holder {i:03d}", f"z{i}@demo.dk"
-            rows.append({"customer": template.customer_id, "company": template.company_id,
-                         "account": template.account_id, "kind": "mobile", "number": number, "holder_name": name,
-                         "holder_email": email, "search_key": Subscription.make_search_key(name, number, email),
-                         "plan": template.plan_id, "status": "active", "start_date": template.start_date})
-        Subscription.insert_many(rows).execute()
+        add_subscriptions(CAP + 20, name="Zyxqa Holder")
         listed = list_subscriptions(_scope("admin"), q="zyxqa")
         assert (listed.total, listed.more) == (CAP, True)
-        assert [r.holder_name for r in listed.items] == sorted(r["holder_name"] for r in rows)[:len(listed.items)]
+        names = sorted(f"Zyxqa Holder {i:03d}" for i in range(CAP + 20))
+        assert [r.holder_name for r in listed.items] == names[:len(listed.items)]
         transaction.rollback()

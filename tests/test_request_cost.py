@@ -2,11 +2,10 @@
 user, memberships and company tree, pooled connections, and a search that matches many rows read
 by walking the sort index. Timings are for the benchmark; these tests check that the fast paths
 give the same answers as the plain ones."""
-from datetime import date
 
 from models import Company, Membership, Subscription, User, db
 
-from .conftest import count_queries
+from .conftest import WILDCARD_ROWS, WILDCARD_SEARCHES, add_subscriptions, count_queries
 
 HX = {"HX-Request": "true"}
 
@@ -15,18 +14,6 @@ def _scope(email="admin@demo.dk"):
     from services.scope import build_scope
 
     return build_scope(Membership.select().join(User).where(User.email == email).order_by(Membership.id).get())
-
-
-def _grow(n, name="Bo Hansen", prefix="+4572"):
-    template = Subscription.select().join(Company).where(Company.cvr == "12345674").order_by(Subscription.id).first()
-    rows = []
-    for i in range(n):
-        number, email = f"{prefix}{i:06d}", f"many{i}@demo.dk"
-        rows.append({"customer": template.customer_id, "company": template.company_id, "account": template.account_id,
-                     "kind": "mobile", "number": number, "holder_name": f"{name} {i:03d}", "holder_email": email,
-                     "search_key": Subscription.make_search_key(f"{name} {i:03d}", number, email),
-                     "plan": template.plan_id, "status": "active", "start_date": date(2024, 1, 1)})
-    Subscription.insert_many(rows).execute()
 
 
 def test_user_memberships_are_memberships_of(app, ctx):
@@ -159,7 +146,7 @@ def test_a_search_with_many_matches_walks_the_sort_index_and_finds_the_same_rows
     from services import subscriptions as subs
 
     with app.test_request_context():
-        _grow(60)
+        add_subscriptions(60)
         scope = _scope()
         by_index = subs.list_subscriptions(scope, q="hansen", sort="name")
         assert not by_index.more and by_index.total >= 60
@@ -177,9 +164,9 @@ def test_the_walk_takes_wildcards_literally(app, ctx):
     from services.search import subscription_match
 
     with app.app_context():
-        _grow(3, name="Procent 50% Under_Streg")
-        _grow(2, name="Procent 50x Underxstreg", prefix="+4573")  # what the wildcards would match
-        for text, expected in (("50%", 3), ("% u", 3), ("der_s", 3), ("5%0", 0), ("derxs", 2), ("50x", 2)):
+        for name, n, prefix in WILDCARD_ROWS:  # the second: what the wildcards would match
+            add_subscriptions(n, name=name, prefix=prefix)
+        for text, expected in WILDCARD_SEARCHES:
             walked = Subscription.select().where(subscription_match(text, walk=True)).count()
             fts = Subscription.select().where(subscription_match(text)).count()
             assert walked == fts == expected, text
@@ -189,7 +176,7 @@ def test_top_search_with_many_matches(admin, app, ctx, monkeypatch):
     from services import search
 
     with app.app_context():
-        _grow(120)
+        add_subscriptions(120)
         scope = _scope()
         monkeypatch.setattr(search, "CAP", 10_000)
         few = search.suggestions(scope, "hansen")
@@ -212,7 +199,7 @@ def test_limited_user_sees_only_their_accounts_in_a_walked_search(app, ctx, monk
     from services import subscriptions as subs
 
     with app.test_request_context():
-        _grow(30)
+        add_subscriptions(30)
         monkeypatch.setattr(subs, "SEARCH_COUNT_CAP", 2)
         scope = _scope("begraenset@demo.dk")
         page = subs.list_subscriptions(scope, q="demo.dk", sort="name")
@@ -225,7 +212,7 @@ def test_a_small_limited_scope_is_searched_row_by_row_with_the_same_result(app, 
     from services import subscriptions as subs
 
     with app.test_request_context():
-        _grow(10)
+        add_subscriptions(10)
         scope = _scope("begraenset@demo.dk")
         for text in ("demo.dk", "hansen", "2000", "zzz"):
             assert search.scan_scope(scope, text)
@@ -248,14 +235,14 @@ def test_the_top_search_and_the_full_overview_cost_the_same_queries_at_any_size(
     admin.get("/subscriptions", headers=HX)  # the first request after the login writes the session
     before = [count_queries(admin, url, headers) for url, headers in pages]
     with app.app_context():
-        _grow(1200)  # past the top search's cap (100) and the overview's search cap (1,000)
+        add_subscriptions(1200)  # past the top search's cap (100) and the overview's search cap (1,000)
     after = [count_queries(admin, url, headers) for url, headers in pages]
     assert after == before and max(before) <= 9
 
 
 def test_suggestions_show_the_columns_they_need(admin, app, ctx):
     with app.app_context():
-        _grow(3, name="Zoltan Quist")
+        add_subscriptions(3, name="Zoltan Quist")
     body = admin.get("/search/suggestions?q=zoltan", headers=HX).get_data(as_text=True)
     sub = Subscription.select().where(Subscription.holder_name == "Zoltan Quist 000").get()
     assert f'href="/subscriptions/{sub.id}"' in body and "Zoltan Quist 000" in body
