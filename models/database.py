@@ -1,5 +1,6 @@
 """Connecting the database proxy: SQLite (WAL) by default, PostgreSQL by DATABASE_URL."""
 import contextlib
+import contextvars
 import logging
 import os
 import time
@@ -79,13 +80,54 @@ class PooledSqlite(PooledSqliteDatabase):
 PING_AFTER = 5.0  # seconds a pooled PostgreSQL connection may idle before its check-out asks the server
 
 
+class PreparedCursor(psycopg.Cursor):
+    """Server-side binding, the statement prepared on its first execution: PostgreSQL then skips
+    parsing and, once it settles on the generic plan (after five runs), planning. psycopg keeps the
+    newest 100 prepared statements per connection."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+_PREPARED = contextvars.ContextVar("prepared", default=False)
+
+
+@contextlib.contextmanager
+def prepared():
+    """Queries run inside are prepared statements on PostgreSQL (no change on SQLite, whose module
+    caches its statements itself). Only for SQL whose best plan does not depend on the values, as
+    the lookups below: a generic plan knows no value, and the overview's filters and searches need
+    the planner to see them (migration 0024). The SQL names its columns (no `SELECT *`): a column
+    added by a migration would otherwise change a prepared statement's result and fail it."""
+    token = _PREPARED.set(True)
+    try:
+        yield
+    finally:
+        _PREPARED.reset(token)
+
+
+def execute_prepared(sql, params):
+    """db.execute_sql as a prepared statement on PostgreSQL (see `prepared`)."""
+    with prepared():
+        return db.execute_sql(sql, params)
+
+
 class PooledPostgres(PooledPsycopg3Database):
     """psycopg 3 connections kept open between requests, checked out without a round trip while warm.
 
     Peewee's pool sends "SELECT 1" on every check-out to see that the server still holds the
     connection: on these machines a round trip costs 0.3–0.5 ms, a tenth of a small page. A connection
     handed back less than PING_AFTER seconds ago is handed out again on its local state alone
-    (closed, broken, or a transaction left open); one that idled longer is asked as before."""
+    (closed, broken, or a transaction left open); one that idled longer is asked as before.
+    Inside `prepared()` a query runs as a prepared statement (PreparedCursor); elsewhere the
+    connection's client-side binding cursor (open_database says why)."""
+
+    def cursor(self, named_cursor=None):
+        if named_cursor or not _PREPARED.get():
+            return super().cursor(named_cursor)
+        if self.is_closed():
+            self.connect()  # as peewee's autoconnect
+        return PreparedCursor(self._state.conn)
 
     def _is_closed(self, conn):
         returned = getattr(conn, "returned_at", None)
@@ -171,8 +213,9 @@ def migrate(database):
 # Lookups on every request, without building their SQL each time ----------------------------------
 # Peewee compiles a query's SQL from its expression tree on every execution: for the session, user,
 # membership and company-tree lookups that every request makes, that compilation cost far more than
-# the (indexed) queries themselves. These run fixed SQL through Model.raw, which still turns the
-# columns into the fields' Python values.
+# the (indexed) queries themselves. These run fixed SQL and turn the columns into the fields' Python
+# values; on PostgreSQL as prepared statements (`prepared`), which also spares the server parsing
+# and planning them.
 
 _SQL = {}
 
@@ -202,9 +245,11 @@ def rows_where(model, field, values):
     values = list(values)
     if not values:
         return []
-    sql = _sql(("in", model, field.name, len(values)), lambda p: "SELECT * FROM {} WHERE {} IN ({})".format(  # nosec B608  # table and column names from the models; values are placeholders
-        _quoted(model._meta.table_name), _quoted(field.column_name), ", ".join([p] * len(values))))
-    return list(model.raw(sql, *values))
+    fields = model._meta.sorted_fields
+    sql = _sql(("in", model, field.name, len(values)), lambda p: "SELECT {} FROM {} WHERE {} IN ({})".format(  # nosec B608  # table and column names from the models; values are placeholders
+        ", ".join(_quoted(f.column_name) for f in fields), _quoted(model._meta.table_name), _quoted(field.column_name),
+        ", ".join([p] * len(values))))
+    return [_instance(model, fields, row) for row in execute_prepared(sql, values).fetchall()]
 
 
 def row_where(model, field, value):
@@ -217,7 +262,7 @@ def column_where(model, columns, field, value):
     """Tuples of `columns` (fields) of the rows of `model` whose `field` equals `value`."""
     sql = _sql(("cols", model, tuple(c.name for c in columns), field.name), lambda p: "SELECT {} FROM {} WHERE {} = {}".format(  # nosec B608  # table and column names from the models; values are placeholders
         ", ".join(_quoted(c.column_name) for c in columns), _quoted(model._meta.table_name), _quoted(field.column_name), p))
-    return db.execute_sql(sql, (value,)).fetchall()
+    return execute_prepared(sql, (value,)).fetchall()
 
 
 def _instance(model, fields, values):
@@ -242,7 +287,7 @@ def rows_with_parent(model, fk_field, field, value, optional=False):
 
     rows = []
     key = ("parent", model, fk_field.name, field.name, optional)
-    for values in db.execute_sql(_sql(key, build), (value,)).fetchall():
+    for values in execute_prepared(_sql(key, build), (value,)).fetchall():
         obj = _instance(model, own, values[:len(own)])
         if values[len(own)] is not None or not optional:  # the parent's first column: its primary key
             setattr(obj, fk_field.name, _instance(parent, theirs, values[len(own):]))

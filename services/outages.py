@@ -15,6 +15,7 @@ from peewee import CharField, ForeignKeyField, IntegerField
 from werkzeug.exceptions import Forbidden, NotFound
 
 from models import Account, BaseModel, Company, Customer, Outage, OutageAlert, db, utcnow
+from models.database import execute_prepared, prepared
 from models.support import OUTAGE_SERVICES
 
 from . import audit
@@ -168,7 +169,7 @@ def _ranges_touched(scope, ranges):
         checks += [exists("subscription_place", "s.company_id", "s.account_id"), exists("account", "a.company_id", "a.id")]
     checks.append(exists("company", "c.id", None))
     sql = f"SELECT r.column1, r.column2 FROM (VALUES {values}) AS r WHERE {' OR '.join(checks)}"  # nosec B608  # placeholders and column names only, no values
-    return [tuple(row) for row in db.execute_sql(sql, params).fetchall()]
+    return [tuple(row) for row in execute_prepared(sql, params).fetchall()]
 
 
 # -- reading -----------------------------------------------------------------------------------------
@@ -187,15 +188,16 @@ _RUNNING_SQL = {}  # db.param -> the SQL of running_outages
 
 def running_outages(now, limit=20):
     """The running outages, newest first. Fixed SQL made once per database kind (as
-    models/database.py does for the per-request lookups): compiling the query's expression tree
-    cost more than running it."""
+    models/database.py does for the per-request lookups, and like them a prepared statement):
+    compiling the query's expression tree cost more than running it."""
     sql = _RUNNING_SQL.get(db.param)
     if sql is None:
         sql, params = Outage.select().where(_running(now)).order_by(Outage.starts_at.desc()).limit(limit).sql()
         if params != [now, now, limit]:  # the order the fixed SQL's parameters come in
             raise RuntimeError(f"running_outages: unexpected parameters {params!r}")
         _RUNNING_SQL[db.param] = sql
-    return list(Outage.raw(sql, now, now, limit))
+    with prepared():
+        return list(Outage.raw(sql, now, now, limit))
 
 
 def front_page(scope, now=None):

@@ -397,3 +397,34 @@ def test_the_overview_counts_a_search_to_a_hundred_on_postgres(pgdb):
         names = sorted(f"Zyxqa Holder {i:03d}" for i in range(CAP + 20))
         assert [r.holder_name for r in listed.items] == names[:len(listed.items)]
         transaction.rollback()
+
+
+def test_the_lookups_of_every_request_are_prepared_statements(pg_app):
+    """The session, membership and company-tree lookups and the front page's tickets and outages
+    are prepared statements on PostgreSQL: the server parses and plans them once per connection
+    (the tickets' plan cost more than running them). The overview's queries are not: their plan
+    depends on the filter values."""
+    client = pg_app.test_client()
+    login_with_totp(client, "admin@demo.dk")
+    for path in ("/", "/", "/subscriptions"):
+        assert client.get(path).status_code == 200
+    with db.obj.connection_context():  # the pool's one connection, which served the requests
+        statements = [text for (text,) in db.execute_sql("SELECT statement FROM pg_prepared_statements")]
+    for table in ('"web_session" a LEFT JOIN "user"', '"membership" a JOIN "company"', 'FROM "company" WHERE',
+                  "FROM support_ticket t", 'FROM "outage"'):
+        assert any(table in text for text in statements), table
+    assert not any('FROM "subscription" AS "t1"' in text for text in statements)
+
+
+def test_a_prepared_lookup_survives_a_column_added_by_a_migration(pgdb):
+    """A release migrates while web processes keep their connections and prepared statements: a
+    prepared `SELECT *` would fail ("cached plan must not change result type") once a column is
+    added; the lookups name their columns."""
+    from models.database import row_where
+
+    with pgdb.atomic() as transaction:
+        before = row_where(User, User.email, "admin@demo.dk")
+        pgdb.execute_sql('ALTER TABLE "user" ADD COLUMN added_later integer')
+        after = row_where(User, User.email, "admin@demo.dk")
+        assert (after.id, after.email) == (before.id, "admin@demo.dk")
+        transaction.rollback()
