@@ -36,7 +36,8 @@ class Subscription(TimestampedModel):
     class Meta:
         indexes = (
             # the overview's sort orders (services/subscriptions.py SORTS), ending with the id for keyset paging
-            (("customer", "holder_name", "id"), False),
+            # with the columns a search's walk in name order tests (migration 0025)
+            (("customer", "holder_name", "id", "company", "search_key"), False),
             (("company", "holder_name"), False),
             (("account", "holder_name"), False),
             (("account", "status"), False),  # running subscriptions per account (accounts list)
