@@ -15,8 +15,10 @@ prints every figure of issue 10 in one table.
    the bare Flask app of scripts/bench_ceiling.py; measures requests per second for each page as
    the admin and for the ceiling's 50-row table and trivial page, and prints each page's share of
    the table's throughput. Both servers run together; each page is warmed for a second (as the
-   ceiling is) and the table is measured again just before it, so the share compares two figures
-   taken a moment apart on a machine whose speed may drift. The load generator is wrk (installed
+   ceiling is), then the table and the page take turns of one second each (--http-seconds turns):
+   a page's requests/s is the median of its turns, its share the median of each turn's share of
+   the table's turn just before, so a machine whose speed drifts moves both figures of a share
+   alike. The load generator is wrk (installed
    with apt-get when missing and possible), else a Python one with threads; the table says which.
    Both share the machine's cores with the server, as any single-machine benchmark does.
 4. Heavy work, inline: the CSV export of all subscriptions (time; peak memory with tracemalloc),
@@ -142,7 +144,8 @@ def main():
     parser.add_argument("--db", default=None, help="SQLite file (default: instance/benchmark-N.db)")
     parser.add_argument("--postgres", metavar="URL", help="use this PostgreSQL database instead of SQLite")
     parser.add_argument("--no-http", action="store_true", help="skip gunicorn and the throughput figures")
-    parser.add_argument("--http-seconds", type=float, default=5.0, help="load per page over HTTP (default 5)")
+    parser.add_argument("--http-seconds", type=float, default=5.0,
+                        help="one-second turns of load per page over HTTP, each after one of the table (default 5)")
     parser.add_argument("--connections", type=int, default=32, help="concurrent connections over HTTP (default 32)")
     parser.add_argument("--bulk", type=int, default=BULK_SIZE, help=f"subscriptions in the bulk action (default {BULK_SIZE:,})")
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON")
@@ -462,12 +465,20 @@ def measure_http(url, pages, args):
                 continue
             # warmed as the ceiling was: every worker's connections have read the page's index pages
             run_load(tool, target, headers, 1, args.connections)
-            table, _failed = run_load(tool, table_url, {}, args.http_seconds / 2, args.connections)
-            tables.append(table)
-            rate, failed = run_load(tool, target, headers, args.http_seconds, args.connections)
-            result["pages"].append({"page": name, "requests_per_s": round(rate, 1), "failed": failed,
-                                    "share_of_ceiling": round(rate / table, 3) if table else None,
-                                    "ceiling_requests_per_s": round(table, 1), "status": 200})
+            # one-second turns of the table and the page, one after the other: on a shared VM whose
+            # speed changes within seconds, each pair ran at nearly the same speed, and the median of
+            # the pairs' shares leaves out a turn that met a slow moment
+            turns = [(run_load(tool, table_url, {}, 1, args.connections)[0],
+                      *run_load(tool, target, headers, 1, args.connections))
+                     for _turn in range(max(1, round(args.http_seconds)))]
+            tables.extend(table for table, _rate, _failed in turns)
+            shares = [rate / table for table, rate, _failed in turns if table]
+            result["pages"].append({
+                "page": name, "requests_per_s": round(statistics.median(rate for _t, rate, _f in turns), 1),
+                "failed": sum(failed for _t, _r, failed in turns),
+                "share_of_ceiling": round(statistics.median(shares), 3) if shares else None,
+                "ceiling_requests_per_s": round(statistics.median(table for table, _r, _f in turns), 1),
+                "status": 200})
         # the table's figure is the median of all its measurements; each share is against its neighbour
         result["ceiling"]["ceiling: 50-row table"]["requests_per_s"] = round(statistics.median(tables), 1)
         result["ceiling"]["ceiling: 50-row table"]["range"] = [round(min(tables), 1), round(max(tables), 1)]
@@ -577,8 +588,8 @@ def report(figures):
     if figures["http"]:
         failed = sum(r["failed"] for r in figures["http"]["pages"])
         print(f"(over HTTP: {figures['http']['command']}, {figures['http']['connections']} connections, "
-              f"{figures['http']['seconds_per_page']:g} s a page, load by {figures['http']['tool']}; "
-              f"failed requests: {failed}; 'ceiling' = share of the 50-row table's requests/s, measured just before the page)")
+              f"{round(figures['http']['seconds_per_page'])} one-second turns a page, load by {figures['http']['tool']}; "
+              f"failed requests: {failed}; 'ceiling' = median share of the 50-row table's requests/s, in turns of a second)")
     for encoding, load in figures["first_load"].items():
         print(f"first load of /subscriptions ({encoding}): {load['total_bytes'] / 1024:.1f} KiB "
               f"in {len(load['files'])} files (HTML {load['files']['/subscriptions'] / 1024:.1f} KiB)")
