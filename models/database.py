@@ -92,24 +92,24 @@ class PreparedCursor(psycopg.Cursor):
 _PREPARED = contextvars.ContextVar("prepared", default=False)
 
 
-@contextlib.contextmanager
-def prepared():
-    """Queries run inside are prepared statements on PostgreSQL (no change on SQLite, whose module
+def execute_prepared(sql, params):
+    """db.execute_sql as a prepared statement on PostgreSQL (no change on SQLite, whose module
     caches its statements itself). Only for SQL whose best plan does not depend on the values, as
     the lookups below: a generic plan knows no value, and the overview's filters and searches need
     the planner to see them (migration 0024). The SQL names its columns (no `SELECT *`): a column
     added by a migration would otherwise change a prepared statement's result and fail it."""
     token = _PREPARED.set(True)
     try:
-        yield
+        return db.execute_sql(sql, params)
     finally:
         _PREPARED.reset(token)
 
 
-def execute_prepared(sql, params):
-    """db.execute_sql as a prepared statement on PostgreSQL (see `prepared`)."""
-    with prepared():
-        return db.execute_sql(sql, params)
+def prepared_rows(model, sql, params):
+    """The rows of fixed SQL that selects `model`'s columns in their order (`_meta.sorted_fields`, as
+    `model.select()` does), as model instances, through `execute_prepared`."""
+    fields = model._meta.sorted_fields
+    return [_instance(model, fields, row) for row in execute_prepared(sql, params).fetchall()]
 
 
 class PooledPostgres(PooledPsycopg3Database):
@@ -119,7 +119,7 @@ class PooledPostgres(PooledPsycopg3Database):
     connection: on these machines a round trip costs 0.3–0.5 ms, a tenth of a small page. A connection
     handed back less than PING_AFTER seconds ago is handed out again on its local state alone
     (closed, broken, or a transaction left open); one that idled longer is asked as before.
-    Inside `prepared()` a query runs as a prepared statement (PreparedCursor); elsewhere the
+    Inside `execute_prepared` a query runs as a prepared statement (PreparedCursor); elsewhere the
     connection's client-side binding cursor (open_database says why)."""
 
     def cursor(self, named_cursor=None):
@@ -214,7 +214,7 @@ def migrate(database):
 # Peewee compiles a query's SQL from its expression tree on every execution: for the session, user,
 # membership and company-tree lookups that every request makes, that compilation cost far more than
 # the (indexed) queries themselves. These run fixed SQL and turn the columns into the fields' Python
-# values; on PostgreSQL as prepared statements (`prepared`), which also spares the server parsing
+# values; on PostgreSQL as prepared statements (`execute_prepared`), which also spares the server parsing
 # and planning them.
 
 _SQL = {}
@@ -249,7 +249,7 @@ def rows_where(model, field, values):
     sql = _sql(("in", model, field.name, len(values)), lambda p: "SELECT {} FROM {} WHERE {} IN ({})".format(  # nosec B608  # table and column names from the models; values are placeholders
         ", ".join(_quoted(f.column_name) for f in fields), _quoted(model._meta.table_name), _quoted(field.column_name),
         ", ".join([p] * len(values))))
-    return [_instance(model, fields, row) for row in execute_prepared(sql, values).fetchall()]
+    return prepared_rows(model, sql, values)
 
 
 def row_where(model, field, value):

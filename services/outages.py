@@ -15,7 +15,7 @@ from peewee import CharField, ForeignKeyField, IntegerField
 from werkzeug.exceptions import Forbidden, NotFound
 
 from models import Account, BaseModel, Company, Customer, Outage, OutageAlert, db, utcnow
-from models.database import execute_prepared, prepared
+from models.database import execute_prepared, prepared_rows
 from models.support import OUTAGE_SERVICES
 
 from . import audit
@@ -196,8 +196,7 @@ def running_outages(now, limit=20):
         if params != [now, now, limit]:  # the order the fixed SQL's parameters come in
             raise RuntimeError(f"running_outages: unexpected parameters {params!r}")
         _RUNNING_SQL[db.param] = sql
-    with prepared():
-        return list(Outage.raw(sql, now, now, limit))
+    return prepared_rows(Outage, sql, (now, now, limit))
 
 
 def front_page(scope, now=None):
