@@ -1,5 +1,5 @@
 """Subscriptions, their add-ons and SIM cards."""
-from peewee import SQL, BooleanField, CharField, DateField, ForeignKeyField, TextField
+from peewee import SQL, BooleanField, CharField, DateField, ForeignKeyField, IntegerField, TextField
 
 from .base import BaseModel, TimestampedModel, today
 from .catalogue import AddOn, Plan
@@ -68,6 +68,21 @@ class Subscription(TimestampedModel):
 # PostgreSQL only (migration 0020): trigram index for the search; SQLite has the FTS5 table
 # subscription_fts instead, kept in step by triggers.
 Subscription.add_index(Subscription.index(SQL("search_key gin_trgm_ops"), name="subscription_search_key_trgm", using="gin"))
+
+
+class SubscriptionTally(BaseModel):
+    """Read only: how many subscriptions a company has of a kind in a status. Kept by the
+    database's triggers (migrations/0026_subscription_tally.py), never written here."""
+
+    customer = ForeignKeyField(Customer, index=False)
+    company = ForeignKeyField(Company, index=False)
+    kind = CharField(max_length=16)
+    status = CharField(max_length=16)
+    subscriptions = IntegerField(default=0)
+
+    class Meta:
+        table_name = "subscription_tally"
+        indexes = ((("customer", "company", "kind", "status"), True),)
 
 
 class SubscriptionAddOn(BaseModel):

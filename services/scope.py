@@ -24,6 +24,7 @@ from models import (
     SupportTicket,
 )
 from models.database import column_where, rows_with_parent
+from models.subscriptions import SubscriptionTally
 
 from .ids import parse_id
 from .rights import effective_functions
@@ -83,6 +84,13 @@ class Scope:
         if details:
             query = Subscription.select(Subscription, Account, Plan).join(Account).switch(Subscription).join(Plan)
         return self._in_accounts(query, Subscription)
+
+    def subscription_tallies(self):
+        """How many subscriptions the scope's companies have per kind and status, kept by the database
+        (migration 0026). Whole companies only: a limited scope's accounts are not in it."""
+        if self.limited:
+            raise Forbidden()
+        return self._in_companies(SubscriptionTally.select(), SubscriptionTally)
 
     def invoices(self):
         return self._in_accounts(Invoice.select(Invoice, Account).join(Account), Invoice)
