@@ -28,7 +28,7 @@ def _sqlite_statements():
                 f"ON CONFLICT ({_KEY}) DO UPDATE SET subscriptions = subscriptions + 1;")
 
     def remove(row):
-        return (f"UPDATE subscription_tally SET subscriptions = subscriptions - 1 WHERE "
+        return ("UPDATE subscription_tally SET subscriptions = subscriptions - 1 WHERE "
                 + " AND ".join(f"{column} = {row}.{column}" for column in KEY) + ";")
 
     changed = " OR ".join(f"old.{column} IS NOT new.{column}" for column in KEY)
