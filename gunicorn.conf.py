@@ -1,7 +1,12 @@
 """gunicorn settings for the Procfile's `web` process; every value can be set from the environment.
 
-- WEB_CONCURRENCY worker processes (default: 2 per core) with GUNICORN_THREADS threads each (default 4):
-  requests mostly wait on the database, so threads are cheap concurrency.
+- WEB_CONCURRENCY worker processes (default: 1 per core) with GUNICORN_THREADS threads each (default 2):
+  a request waits on the database for a fraction of its time only (queries of a millisecond or
+  less), so more handlers than cores mostly add switching between them. Measured on 2 cores with
+  PostgreSQL beside it (scripts/benchmark.py's load): the front page cost 6.0 ms of CPU inside the
+  app with 4 x 4 handlers and 4.0-4.5 ms with 2 x 1 or 2 x 2, against 2.9 ms alone; its throughput
+  went from 41 % of the ceiling to 55 %. A second thread keeps a worker answering while a slow
+  request (a PDF, a large page) runs; with the database on another machine, raise both.
 - timeout: a worker silent for this long is killed and replaced; graceful_timeout: on a restart or
   deploy (SIGTERM) requests in flight get this long to finish.
 - The app is built once in the master and forked (preload): workers start in milliseconds and share
@@ -20,8 +25,8 @@ import tempfile
 from gunicorn.glogging import Logger
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '5000')}"
-workers = int(os.environ.get("WEB_CONCURRENCY", str(2 * (os.cpu_count() or 1))))
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+workers = int(os.environ.get("WEB_CONCURRENCY", str(os.cpu_count() or 1)))
+threads = int(os.environ.get("GUNICORN_THREADS", "2"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))

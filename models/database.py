@@ -271,6 +271,31 @@ def _instance(model, fields, values):
     return obj
 
 
+def columns_of(model, alias):
+    """The SELECT list of all of `model`'s columns, in `_meta.sorted_fields` order, on table `alias`."""
+    return ", ".join(f"{alias}.{_quoted(f.column_name)}" for f in model._meta.sorted_fields)
+
+
+def table_of(model):
+    return _quoted(model._meta.table_name)
+
+
+def joined_rows(key, build, params, models):
+    """The rows of fixed SQL (`build(placeholder)`, made once per `key`) that selects the columns of
+    each of `models` in turn (see `columns_of`), as tuples of model instances, through
+    `execute_prepared`; a model whose primary key is NULL (a LEFT JOIN that found nothing) is None."""
+    fields = [m._meta.sorted_fields for m in models]
+    rows = []
+    for values in execute_prepared(_sql(key, build), params).fetchall():
+        row, at = [], 0
+        for model, own in zip(models, fields, strict=True):
+            part = values[at:at + len(own)]
+            at += len(own)
+            row.append(None if part[0] is None else _instance(model, own, part))
+        rows.append(tuple(row))
+    return rows
+
+
 def rows_with_parent(model, fk_field, field, value, optional=False):
     """The rows of `model` whose `field` equals `value`, each with the row its foreign key `fk_field`
     points at already attached (one query, like select(model, Parent).join(Parent)). `optional`: a

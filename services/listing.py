@@ -153,7 +153,7 @@ def read_cursor(token, kind, types):
 
 
 def keyset_paginate(query, keys, kind, page=None, cursor=None, per_page=PER_PAGE, count_query=None,
-                    key_of=None, cap=COUNT_CAP, *, counted=None):
+                    key_of=None, cap=COUNT_CAP, *, counted=None, rows_of=None):
     """A page of `query` ordered by `keys` (columns; the last one unique, e.g. the id).
 
     Two queries whatever the page: the capped count and the rows. A cursor (from the pager's
@@ -162,6 +162,11 @@ def keyset_paginate(query, keys, kind, page=None, cursor=None, per_page=PER_PAGE
     or past the counted rows of a list too long to count — shows the last page, read in reverse
     order. `key_of(row)` gives a row's key values (default: the keys' attributes of the row).
     `counted` is (total, more) when the caller counted already (it chose how to read the rows by it).
+    `rows_of(ids)`, when given, is the query of the rows whose ids (the last key) the subquery `ids`
+    gives: the page is then found on the keys and ids alone and its rows read by primary key. On
+    PostgreSQL that walk can be an index-only scan, which tests the filters on the index's own
+    columns; a plain index scan reads the table row of every row it passes before testing them
+    (searching "hansen" at 1,000,000: 4,232 rows read for 51 shown, 19 ms; ids first, 2.9 ms).
     """
     from peewee import Tuple
 
@@ -173,29 +178,35 @@ def keyset_paginate(query, keys, kind, page=None, cursor=None, per_page=PER_PAGE
     ascending = [k.asc() for k in keys]
     descending = [k.desc() for k in keys]
 
+    def fetch(walk, order):
+        if rows_of is None:
+            return list(walk)
+        return list(rows_of(walk.select(keys[-1])).order_by(*order))
+
     def page_of(rows, number, before_more, after_more):
         prev = (kind, key_of(rows[0]), number - 1 if number and number > 1 else None) if rows and before_more else None
         nxt = (kind, key_of(rows[-1]), number + 1 if number else None) if rows and after_more else None
         return KeysetPage(rows, number, per_page, total, more, nxt, prev, cap)
 
     def last():
-        rows = list(query.order_by(*descending).limit(per_page + 1))
+        rows = fetch(query.order_by(*descending).limit(per_page + 1), descending)
         has_prev = len(rows) > per_page
         rows = rows[:per_page][::-1]
         return page_of(rows, pages, has_prev, False)
 
     def first_page():
-        rows = list(query.order_by(*ascending).limit(per_page + 1))
+        rows = fetch(query.order_by(*ascending).limit(per_page + 1), ascending)
         return page_of(rows[:per_page], 1, False, len(rows) > per_page)
 
     if parsed:
         direction, values, number = parsed
         if direction == "after":
-            rows = list(query.where(Tuple(*keys) > Tuple(*values)).order_by(*ascending).limit(per_page + 1))
+            rows = fetch(query.where(Tuple(*keys) > Tuple(*values)).order_by(*ascending).limit(per_page + 1), ascending)
             if not rows:  # the rows after it were removed: the last page
                 return last()
             return page_of(rows[:per_page], number, True, len(rows) > per_page)
-        rows = list(query.where(Tuple(*keys) < Tuple(*values)).order_by(*descending).limit(per_page + 1))
+        rows = fetch(query.where(Tuple(*keys) < Tuple(*values)).order_by(*descending).limit(per_page + 1),
+                     descending)
         if len(rows) <= per_page:  # at the start
             return first_page()
         return page_of(rows[:per_page][::-1], number, True, True)
@@ -207,7 +218,7 @@ def keyset_paginate(query, keys, kind, page=None, cursor=None, per_page=PER_PAGE
         return first_page()
     if pages is not None and number >= pages or pages is None and number > cap // per_page:
         return last()
-    rows = list(query.order_by(*ascending).offset((number - 1) * per_page).limit(per_page + 1))
+    rows = fetch(query.order_by(*ascending).offset((number - 1) * per_page).limit(per_page + 1), ascending)
     if not rows:
         return last()
     return page_of(rows[:per_page], number, True, len(rows) > per_page)

@@ -23,7 +23,7 @@ from models import (
     Subscription,
     SupportTicket,
 )
-from models.database import column_where, rows_with_parent
+from models.database import column_where, columns_of, joined_rows, table_of
 from models.subscriptions import SubscriptionTally
 
 from .ids import parse_id
@@ -153,10 +153,13 @@ def search_accounts(query, q, limit):
     return rows[:limit], len(rows) > limit
 
 
-def company_tree(customer_id, company_id):
-    """The company and all its subsidiaries, walking the parent links of the customer's companies."""
+def company_tree(customer_id, company_id, links=None):
+    """The company and all its subsidiaries, walking the parent links of the customer's companies
+    (`links`: their (id, parent id) pairs when the caller has them, else read here)."""
+    if links is None:
+        links = column_where(Company, (Company.id, Company.parent), Company.customer, customer_id)
     children = {}
-    for cid, parent_id in column_where(Company, (Company.id, Company.parent), Company.customer, customer_id):
+    for cid, parent_id in links:
         children.setdefault(parent_id, []).append(cid)
     tree, todo = [], [company_id]
     while todo:
@@ -171,13 +174,33 @@ def memberships_of(user_id):
             .where(Membership.user == user_id).order_by(Company.name))
 
 
+def _memberships_sql(p):
+    """Every company of the customers the user belongs to, each with the user's membership of it
+    (NULLs where there is none)."""
+    company, membership = table_of(Company), table_of(Membership)
+    return (f"SELECT {columns_of(Company, 'c')}, {columns_of(Membership, 'm')} FROM {company} c "  # nosec B608  # names from the models; values are placeholders
+            f"LEFT JOIN {membership} m ON m.company_id = c.id AND m.user_id = {p} "
+            f"WHERE c.customer_id IN (SELECT c2.customer_id FROM {membership} m2 "
+            f"JOIN {company} c2 ON c2.id = m2.company_id WHERE m2.user_id = {p})")
+
+
 def user_memberships(user_id):
-    """memberships_of as a list (company attached, by company name), for every request: one fixed query."""
-    memberships = rows_with_parent(Membership, Membership.company, Membership.user, user_id)
-    return sorted(memberships, key=lambda m: (m.company.name, m.id))
+    """(memberships, links), for every request in one fixed query (on PostgreSQL each round trip
+    costs about half a millisecond of the machine's time under load): the user's memberships as
+    memberships_of gives them (company attached, by company name), and per customer the (id,
+    parent id) pairs of its companies, from which build_scope takes the company tree."""
+    memberships, links = [], {}
+    for company, membership in joined_rows("user_memberships", _memberships_sql, (user_id, user_id),
+                                           (Company, Membership)):
+        links.setdefault(company.customer_id, []).append((company.id, company.parent_id))
+        if membership is not None:
+            membership.company = company
+            membership._dirty.clear()
+            memberships.append(membership)
+    return sorted(memberships, key=lambda m: (m.company.name, m.id)), links
 
 
-def build_scope(membership):
+def build_scope(membership, links=None):
     company = membership.company
     account_ids = None
     if not membership.full_access:
@@ -186,7 +209,7 @@ def build_scope(membership):
     return Scope(
         user_id=membership.user_id, membership_id=membership.id,
         customer_id=company.customer_id, company_id=company.id,
-        company_ids=company_tree(company.customer_id, company.id),
+        company_ids=company_tree(company.customer_id, company.id, links),
         account_ids=account_ids, functions=effective_functions(membership),
         is_admin=membership.is_admin,
     )

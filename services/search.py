@@ -173,6 +173,15 @@ def many_matches(text, count_more):
     return count_more and len(text) >= MIN_INDEXED and not _uses_postgres()
 
 
+def page_by_ids(text):
+    """Whether the overview should find a search's page on ids alone, then read its rows by id
+    (services/listing.py `keyset_paginate`'s `rows_of`). On PostgreSQL: when the planner walks the
+    (customer, name, id, company, search key) index for a common text, only an index-only scan tests
+    the search key in the index; a plain one reads each passed row from the table first. SQLite's
+    walk tests index columns before reading the row already."""
+    return len(text) >= MIN_INDEXED and _uses_postgres()
+
+
 def _kinds(scope):
     """Accounts are searched only with the right to open them (the result links to the account page)."""
     return [k for k in KINDS if scope.can(k)]

@@ -12,13 +12,13 @@ def load_membership():
 
     Read on every request, so changed rights take effect on the next one.
     """
-    memberships = user_memberships(current_user.id)
+    memberships, links = user_memberships(current_user.id)
     chosen = session.get("company_id")
     membership = next((m for m in memberships if m.company_id == chosen),
                       memberships[0] if memberships else None)
     g.memberships = memberships
     g.membership = membership
-    g.scope = build_scope(membership) if membership else None
+    g.scope = build_scope(membership, links.get(membership.company.customer_id)) if membership else None
 
 
 def switch_company(company_id):

@@ -28,6 +28,7 @@ from .search import (
     hits_cap,
     many_matches,
     match_for_count,
+    page_by_ids,
     scan_scope,
     subscription_match,
 )
@@ -130,7 +131,7 @@ class OverviewRow:
         self.plan, self.account, self.company = _Named(plan_name), _Named(number=account_number), _Named(company_name)
 
 
-def _overview_rows(scope, filters, how=None):
+def _overview_rows(scope):
     """The overview's rows: only the shown columns (and the sort keys), as OverviewRow."""
     columns = [Subscription.id, Subscription.holder_name, Subscription.number, Subscription.kind, Subscription.status,
                Subscription.holder_email, Subscription.search_key,
@@ -138,7 +139,7 @@ def _overview_rows(scope, filters, how=None):
                related(Account, Account.number, Subscription.account).alias("account_number")]
     if shows_companies(scope):
         columns.append(related(Company, Company.name, Subscription.company).alias("company_name"))
-    return _narrowed(scope.subscriptions(details=False).select(*columns), how=how, **filters).objects(OverviewRow)
+    return scope.subscriptions(details=False).select(*columns).objects(OverviewRow)
 
 
 def _kept_count(scope, kind, status, company, cap):
@@ -165,9 +166,13 @@ def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, acc
                                          **filters), cap)
     else:  # the same count as every visit asks: the database keeps it
         counted = _kept_count(scope, kind, status, company, cap)
-    rows = _overview_rows(scope, filters, how="walk" if scan or many_matches(text, counted[1]) else None)
-    return keyset_paginate(rows, SORTS[sort], f"subscriptions:{sort}", page=page, cursor=cursor,
-                           counted=counted, cap=cap)
+    how = "walk" if scan or many_matches(text, counted[1]) else None
+    rows_of = None
+    if page_by_ids(text):
+        rows_of = lambda ids: _overview_rows(scope).where(Subscription.id.in_(ids))  # noqa: E731
+    query = _narrowed(scope.subscriptions(details=False) if rows_of else _overview_rows(scope), how=how, **filters)
+    return keyset_paginate(query, SORTS[sort], f"subscriptions:{sort}", page=page, cursor=cursor, counted=counted,
+                           cap=cap, rows_of=rows_of)
 
 
 def filter_options(scope):
