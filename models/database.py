@@ -294,28 +294,3 @@ def joined_rows(key, build, params, models):
             row.append(None if part[0] is None else _instance(model, own, part))
         rows.append(tuple(row))
     return rows
-
-
-def rows_with_parent(model, fk_field, field, value, optional=False):
-    """The rows of `model` whose `field` equals `value`, each with the row its foreign key `fk_field`
-    points at already attached (one query, like select(model, Parent).join(Parent)). `optional`: a
-    LEFT JOIN, for a foreign key that may be NULL (then nothing is attached)."""
-    parent = fk_field.rel_model
-    own, theirs = model._meta.sorted_fields, parent._meta.sorted_fields
-
-    def build(p):
-        columns = [f"a.{_quoted(f.column_name)}" for f in own] + [f"b.{_quoted(f.column_name)}" for f in theirs]
-        return "SELECT {} FROM {} a {} {} b ON a.{} = b.{} WHERE a.{} = {}".format(  # nosec B608  # table and column names from the models; values are placeholders
-            ", ".join(columns), _quoted(model._meta.table_name), "LEFT JOIN" if optional else "JOIN",
-            _quoted(parent._meta.table_name), _quoted(fk_field.column_name), _quoted(fk_field.rel_field.column_name),
-            _quoted(field.column_name), p)
-
-    rows = []
-    key = ("parent", model, fk_field.name, field.name, optional)
-    for values in execute_prepared(_sql(key, build), (value,)).fetchall():
-        obj = _instance(model, own, values[:len(own)])
-        if values[len(own)] is not None or not optional:  # the parent's first column: its primary key
-            setattr(obj, fk_field.name, _instance(parent, theirs, values[len(own):]))
-            obj._dirty.clear()
-        rows.append(obj)
-    return rows

@@ -22,6 +22,7 @@ from models import (
     PortingRequest,
     Subscription,
     SupportTicket,
+    User,
 )
 from models.database import column_where, columns_of, joined_rows, table_of
 from models.subscriptions import SubscriptionTally
@@ -174,30 +175,44 @@ def memberships_of(user_id):
             .where(Membership.user == user_id).order_by(Company.name))
 
 
-def _memberships_sql(p):
-    """Every company of the customers the user belongs to, each with the user's membership of it
-    (NULLs where there is none)."""
+def memberships_join(user_id_sql):
+    """The FROM-clause tail that brings every company of the customers the user (`user_id_sql`, an
+    SQL expression) belongs to, as `c`, each with the user's membership of it as `m` (NULLs where
+    there is none): a LEFT JOIN, so a user without memberships still has their row."""
     company, membership = table_of(Company), table_of(Membership)
-    return (f"SELECT {columns_of(Company, 'c')}, {columns_of(Membership, 'm')} FROM {company} c "  # nosec B608  # names from the models; values are placeholders
-            f"LEFT JOIN {membership} m ON m.company_id = c.id AND m.user_id = {p} "
-            f"WHERE c.customer_id IN (SELECT c2.customer_id FROM {membership} m2 "
-            f"JOIN {company} c2 ON c2.id = m2.company_id WHERE m2.user_id = {p})")
+    return (f"LEFT JOIN {company} c ON c.customer_id IN (SELECT c2.customer_id FROM {membership} m2 "  # nosec B608  # names from the models
+            f"JOIN {company} c2 ON c2.id = m2.company_id WHERE m2.user_id = {user_id_sql}) "
+            f"LEFT JOIN {membership} m ON m.company_id = c.id AND m.user_id = {user_id_sql}")
 
 
-def user_memberships(user_id):
-    """(memberships, links), for every request in one fixed query (on PostgreSQL each round trip
-    costs about half a millisecond of the machine's time under load): the user's memberships as
-    memberships_of gives them (company attached, by company name), and per customer the (id,
-    parent id) pairs of its companies, from which build_scope takes the company tree."""
+MEMBERSHIP_MODELS = (Company, Membership)  # the columns memberships_join adds, in this order
+
+
+def memberships_from(pairs):
+    """(memberships, links) from the (company, membership) pairs of memberships_join: the user's
+    memberships as memberships_of gives them (company attached, by company name), and per customer
+    the (id, parent id) pairs of its companies, from which build_scope takes the company tree."""
     memberships, links = [], {}
-    for company, membership in joined_rows("user_memberships", _memberships_sql, (user_id, user_id),
-                                           (Company, Membership)):
+    for company, membership in pairs:
+        if company is None:
+            continue
         links.setdefault(company.customer_id, []).append((company.id, company.parent_id))
         if membership is not None:
             membership.company = company
             membership._dirty.clear()
             memberships.append(membership)
     return sorted(memberships, key=lambda m: (m.company.name, m.id)), links
+
+
+def _memberships_sql(p):
+    return (f"SELECT {columns_of(Company, 'c')}, {columns_of(Membership, 'm')} FROM {table_of(User)} u "  # nosec B608  # names from the models; values are placeholders
+            f"{memberships_join('u.id')} WHERE u.id = {p}")
+
+
+def user_memberships(user_id):
+    """(memberships, links) of memberships_from, in one fixed query. Every request has them from the
+    session's own query (services/sessions.py `memberships_of`); this is for when it does not."""
+    return memberships_from(joined_rows("user_memberships", _memberships_sql, (user_id,), MEMBERSHIP_MODELS))
 
 
 def build_scope(membership, links=None):

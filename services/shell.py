@@ -5,6 +5,7 @@ from werkzeug.exceptions import NotFound
 
 from . import audit
 from .scope import build_scope, user_memberships
+from .sessions import memberships_of
 
 
 def load_membership():
@@ -12,7 +13,7 @@ def load_membership():
 
     Read on every request, so changed rights take effect on the next one.
     """
-    memberships, links = user_memberships(current_user.id)
+    memberships, links = memberships_of(session, current_user.id) or user_memberships(current_user.id)
     chosen = session.get("company_id")
     membership = next((m for m in memberships if m.company_id == chosen),
                       memberships[0] if memberships else None)

@@ -446,7 +446,7 @@ def test_a_search_finds_its_page_on_ids_then_reads_the_rows(pgdb, sort):
 
 
 def test_the_lookups_of_every_request_are_prepared_statements(pg_app):
-    """The session and the membership lookups (with the company trees) and the front page's tickets and outages
+    """The session's lookup (with its user, memberships and companies) and the front page's tickets and outages
     are prepared statements on PostgreSQL: the server parses and plans them once per connection
     (the tickets' plan cost more than running them). The overview's queries are not: their plan
     depends on the filter values."""
@@ -456,7 +456,7 @@ def test_the_lookups_of_every_request_are_prepared_statements(pg_app):
         assert client.get(path).status_code == 200
     with db.obj.connection_context():  # the pool's one connection, which served the requests
         statements = [text for (text,) in db.execute_sql("SELECT statement FROM pg_prepared_statements")]
-    for table in ('"web_session" a LEFT JOIN "user"', 'FROM "company" c LEFT JOIN "membership" m',
+    for table in ('FROM "web_session" s LEFT JOIN "user" u', 'LEFT JOIN "membership" m ON m.company_id',
                   "FROM support_ticket t", 'FROM "outage"'):
         assert any(table in text for text in statements), table
     assert not any('FROM "subscription" AS "t1"' in text for text in statements)
