@@ -214,15 +214,27 @@ class AccountHit:
         self.id, self.customer_id, self.number, self.name, self.company = id, customer, number, name, _Named(company_name)
 
 
-def _subscriptions(scope, text, walk=False):
-    """Matching subscriptions with their account number and company name (one query, no per-row lookups)."""
+def _subscription_rows(scope):
+    """Subscriptions with their account number and company name (one query, no per-row lookups)."""
     return (scope.subscriptions(details=False)
             .select(Subscription.id, Subscription.customer, Subscription.holder_name, Subscription.number, Subscription.status,
                     related(Account, Account.number, Subscription.account).alias("account_number"),
                     related(Company, Company.name, Subscription.company).alias("company_name"))
-            .where(subscription_match(text, walk))
             .order_by(Subscription.holder_name, Subscription.id)
             .objects(SubscriptionHit))
+
+
+def _subscriptions(scope, text, walk=False):
+    """The matching subscriptions of _subscription_rows, by name."""
+    return _subscription_rows(scope).where(subscription_match(text, walk))
+
+
+def _first_subscriptions(scope, text, walk, limit):
+    """The first `limit` matches by name; on PostgreSQL found on ids first (see page_by_ids)."""
+    query = _subscriptions(scope, text, walk).limit(limit)
+    if page_by_ids(text):
+        query = _subscription_rows(scope).where(Subscription.id.in_(query.select(Subscription.id)))
+    return list(query)
 
 
 # From this many hits, walking the name index finds the few rows shown sooner than reading and
@@ -272,7 +284,7 @@ def suggestions(scope, text, limit=LIMIT):
             if kind == "subscriptions" and len(text) >= MIN_INDEXED:
                 # the capped count first: it says how to read the few rows shown (see subscription_match)
                 count, walk = _subscription_count(scope, text, scan_scope(scope, text))
-                found[kind] = list(_subscriptions(scope, text, walk).limit(limit))
+                found[kind] = _first_subscriptions(scope, text, walk, limit)
                 total += count
                 continue
             query = _query(scope, kind, text)

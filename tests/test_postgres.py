@@ -445,6 +445,23 @@ def test_a_search_finds_its_page_on_ids_then_reads_the_rows(pgdb, sort):
         transaction.rollback()
 
 
+def test_the_top_search_finds_its_first_hits_on_ids_then_reads_them(pgdb):
+    """The top bar's few subscriptions are found as the overview's page is (ids first on PostgreSQL):
+    the first by name, only the scope's."""
+    from services.search import LIMIT, suggestions
+
+    with pgdb.atomic() as transaction:
+        add_subscriptions(40, name="Zyxqa Holder")
+        other = _scope("anden")
+        Subscription.update(customer=other.customer_id, company=other.company_id).where(
+            Subscription.holder_name == "Zyxqa Holder 000").execute()
+        found = suggestions(_scope("admin"), "ZYXQA")
+        assert [s.holder_name for s in found.subscriptions] == [f"Zyxqa Holder {i:03d}" for i in range(1, LIMIT + 1)]
+        assert all(s.account.number and s.company.name for s in found.subscriptions)
+        assert [s.holder_name for s in suggestions(other, "zyxqa").subscriptions] == ["Zyxqa Holder 000"]
+        transaction.rollback()
+
+
 def test_the_lookups_of_every_request_are_prepared_statements(pg_app):
     """The session's lookup (with its user, memberships and companies) and the front page's tickets and outages
     are prepared statements on PostgreSQL: the server parses and plans them once per connection
