@@ -4,9 +4,9 @@
   a request waits on the database for a fraction of its time only (queries of a millisecond or
   less), so more handlers than cores mostly add switching between them. Measured on 2 cores with
   PostgreSQL beside it (scripts/benchmark.py's load): the front page cost 6.0 ms of CPU inside the
-  app with 4 x 4 handlers and 4.0-4.5 ms with 2 x 1 or 2 x 2, against 2.9 ms alone; its throughput
-  went from 41 % of the ceiling to 55 %. A second thread keeps a worker answering while a slow
-  request (a PDF, a large page) runs; with the database on another machine, raise both.
+  app with 4 x 4 handlers and 4.0-4.5 ms with 2 x 1 or 2 x 2, against 2.9 ms alone. A second
+  thread keeps a worker answering while a slow request (a PDF, a large page) runs; with the
+  database on another machine, raise both.
 - timeout: a worker silent for this long is killed and replaced; graceful_timeout: on a restart or
   deploy (SIGTERM) requests in flight get this long to finish.
 - The app is built once in the master and forked (preload): workers start in milliseconds and share

@@ -166,7 +166,7 @@ def keyset_paginate(query, keys, kind, page=None, cursor=None, per_page=PER_PAGE
     gives: the page is then found on the keys and ids alone and its rows read by primary key. On
     PostgreSQL that walk can be an index-only scan, which tests the filters on the index's own
     columns; a plain index scan reads the table row of every row it passes before testing them
-    (searching "hansen" at 1,000,000: 4,232 rows read for 51 shown, 19 ms; ids first, 2.9 ms).
+    (searching "hansen" at 1,000,000: 4,232 rows read for 51 shown, 19 ms; ids first, 1.7 ms).
     """
     from peewee import Tuple
 
