@@ -185,7 +185,12 @@ def memberships_join(user_id_sql):
             f"LEFT JOIN {membership} m ON m.company_id = c.id AND m.user_id = {user_id_sql}")
 
 
-MEMBERSHIP_MODELS = (Company, Membership)  # the columns memberships_join adds, in this order
+MEMBERSHIP_MODELS = (Company, Membership)  # the tables memberships_join adds, as memberships_columns lists them
+
+
+def memberships_columns():
+    """The SELECT list of the columns memberships_join brings (c, then m)."""
+    return f"{columns_of(Company, 'c')}, {columns_of(Membership, 'm')}"
 
 
 def memberships_from(pairs):
@@ -205,7 +210,7 @@ def memberships_from(pairs):
 
 
 def _memberships_sql(p):
-    return (f"SELECT {columns_of(Company, 'c')}, {columns_of(Membership, 'm')} FROM {table_of(User)} u "  # nosec B608  # names from the models; values are placeholders
+    return (f"SELECT {memberships_columns()} FROM {table_of(User)} u "  # nosec B608  # names from the models; values are placeholders
             f"{memberships_join('u.id')} WHERE u.id = {p}")
 
 

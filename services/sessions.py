@@ -24,7 +24,7 @@ from models.database import columns_of, joined_rows, table_of
 
 from . import audit
 from .passwords import verify_password
-from .scope import MEMBERSHIP_MODELS, memberships_from, memberships_join
+from .scope import MEMBERSHIP_MODELS, memberships_columns, memberships_from, memberships_join
 
 TOUCH_EVERY = datetime.timedelta(seconds=60)  # how often last_seen_at is written
 
@@ -34,7 +34,7 @@ def _hash(token):
 
 
 class ServerSession(CallbackDict, SessionMixin):
-    def __init__(self, initial=None, token=None, row=None):
+    def __init__(self, initial=None, token=None, row=None, memberships=None):
         def on_update(self):
             self.modified = True
 
@@ -45,7 +45,7 @@ class ServerSession(CallbackDict, SessionMixin):
         self.rotate = False
         self.destroy = False
         self.expired = None  # "idle" or "absolute": a signed-in session ended before this request
-        self.memberships = None  # (memberships, links) of the row's user, read with the row
+        self.memberships = memberships  # (memberships, links) of the row's user, read with the row
 
 
 def user_of(session, user_id):
@@ -71,8 +71,8 @@ def _session_sql(p):
     (one row per company; see services/scope.py `memberships_join`): every signed-in request asks
     who it is and where they may look, and on PostgreSQL each round trip costs about half a
     millisecond of the machine's time under load."""
-    return (f"SELECT {columns_of(WebSession, 's')}, {columns_of(User, 'u')}, {columns_of(MEMBERSHIP_MODELS[0], 'c')}, "  # nosec B608  # names from the models; values are placeholders
-            f"{columns_of(MEMBERSHIP_MODELS[1], 'm')} FROM {table_of(WebSession)} s "
+    return (f"SELECT {columns_of(WebSession, 's')}, {columns_of(User, 'u')}, {memberships_columns()} "  # nosec B608  # names from the models; values are placeholders
+            f"FROM {table_of(WebSession)} s "
             f"LEFT JOIN {table_of(User)} u ON u.id = s.user_id {memberships_join('s.user_id')} "
             f"WHERE s.token_hash = {p}")
 
@@ -128,9 +128,7 @@ class DatabaseSessionInterface(SessionInterface):
             if row is not None:
                 expired = expiry_of(row, app.config)
                 if expired is None:
-                    session = ServerSession(json.loads(row.data), token=token, row=row)
-                    session.memberships = memberships
-                    return session
+                    return ServerSession(json.loads(row.data), token=token, row=row, memberships=memberships)
                 row.delete_instance()
                 session = ServerSession()
                 session.expired = expired if row.user_id is not None else None
