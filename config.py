@@ -45,6 +45,8 @@ class Config:
     # The local operator network: seconds an order takes, and the share that fails (0..1).
     NETWORK_DELAY_SECONDS = float(os.environ.get("NETWORK_DELAY_SECONDS", "3"))
     NETWORK_FAILURE_RATE = float(os.environ.get("NETWORK_FAILURE_RATE", "0"))
+    # seconds each process keeps the front page's running outages (services/outages.py _Kept); 0: none
+    OUTAGE_CACHE_SECONDS = float(os.environ.get("OUTAGE_CACHE_SECONDS", "10"))
     STEP_UP_MINUTES = 5  # re-authentication this recent before sensitive changes (blueprints/step_up.py)
     REAUTH_MAX_FAILURES = 5  # wrong passwords or codes when re-authenticating, per user and window
     REAUTH_WINDOW_MINUTES = 15

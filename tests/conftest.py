@@ -134,28 +134,33 @@ staff_client = _signed_in_fixture("staff@operator.dk", "Operator staff.")
 employee_client = _signed_in_fixture("mette.jensen@demo.dk", "The employee with +45 20 00 00 01.")
 
 
-class _QueryCounter(logging.Handler):
+class _QueryLog(logging.Handler):
     def __init__(self):
         super().__init__(logging.DEBUG)
-        self.count = 0
+        self.sql = []
 
-    def emit(self, record):  # peewee logs one DEBUG record per query
-        self.count += 1
+    def emit(self, record):  # peewee logs one DEBUG record per query: (sql, params)
+        self.sql.append(record.msg[0] if isinstance(record.msg, tuple) else str(record.msg))
 
 
-def count_queries(client, url, headers=None):
-    """The SQL queries one GET costs (it must answer 200)."""
-    counter = _QueryCounter()
+def queries_of(client, url, headers=None):
+    """The SQL of the queries one GET costs (it must answer 200)."""
+    queries = _QueryLog()
     log = logging.getLogger("peewee")
     level = log.level
-    log.addHandler(counter)
+    log.addHandler(queries)
     log.setLevel(logging.DEBUG)
     try:
         assert client.get(url, headers=headers or {}).status_code == 200, url
     finally:
-        log.removeHandler(counter)
+        log.removeHandler(queries)
         log.setLevel(level)
-    return counter.count
+    return queries.sql
+
+
+def count_queries(client, url, headers=None):
+    """The SQL queries one GET costs (it must answer 200)."""
+    return len(queries_of(client, url, headers))
 
 
 def add_subscriptions(n, name="Bo Hansen", prefix="+4572"):

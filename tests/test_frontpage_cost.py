@@ -3,6 +3,7 @@ stay right: the postal codes of the installation addresses are kept per account 
 0021's triggers, and the running outages' ranges are asked of them in one query."""
 import datetime
 import re
+import time
 from collections import Counter
 
 import pytest
@@ -12,7 +13,7 @@ from models import Account, Company, Outage, Plan, Subscription, db, utcnow
 from models.database import MIGRATIONS_DIR, migrate
 from services.outages import SubscriptionPlace, installation_postal_code
 
-from .conftest import count_queries
+from .conftest import count_queries, queries_of
 from .test_postgres import pg, pg_server, pgdb  # noqa: F401 (the PostgreSQL fixtures)
 
 LIMITED_ACCOUNT, OTHER_ACCOUNT = "40120011", "40120029"  # both Demo A/S; the limited user sees the first only
@@ -125,6 +126,43 @@ def test_front_page_queries_do_not_grow_with_the_customer(app, admin, limited, c
     assert sum(_places().values()) >= 2000
     after = {name: count_queries(client, "/") for name, client in (("admin", admin), ("limited", limited))}
     assert after == before
+
+
+def test_the_front_page_keeps_its_outages_for_a_while(app, admin, limited, staff_client, ctx):
+    """Each process reads the running outages, and a scope's touch answer, once per
+    OUTAGE_CACHE_SECONDS (services/outages.py _Kept): a staff change made through this process
+    shows at once, a change made elsewhere (here a row written directly) once the period is over,
+    and an outage leaves the page when it ends, by the clock."""
+    roskilde = _outage("3900-4100", "Roskilde")
+    ending = Outage.create(title_da="Snart slut", title_en="Ending soon", severity="minor", services="mobile",
+                           starts_at=utcnow() - datetime.timedelta(hours=1), ends_at=utcnow() + datetime.timedelta(seconds=1))
+    for client in (admin, limited):
+        client.get("/")
+    for client in (admin, limited):  # none of the outages' own: neither the list nor the touch answer
+        assert not [sql for sql in queries_of(client, "/") if "outage" in sql or "subscription_place" in sql]
+    kept = app.extensions["outages"]
+    skagen = _outage("9990", "Skagen")  # another process's: not read within the period
+    page = admin.get("/").get_data(as_text=True)
+    assert f"outage-{roskilde.id}" in page and f"outage-{ending.id}" in page and f"outage-{skagen.id}" not in page
+    # the clock ends an outage without a query; the period's end reads them again
+    time.sleep(1.1)
+    page = admin.get("/").get_data(as_text=True)
+    assert f"outage-{ending.id}" not in page and f"outage-{skagen.id}" not in page
+    now = kept.clock()
+    kept.clock = lambda: now + kept.seconds
+    page = admin.get("/").get_data(as_text=True)
+    assert f"outage-{skagen.id}" in page and not _touches(page, skagen)
+    # a staff change in this process shows at once, with the touch answers asked again
+    form = {"title_da": "Brøndby", "title_en": "Brøndby", "severity": "minor", "services": ["internet"], "postal_codes": "2605"}
+    assert staff_client.post("/staff/outages", data=form).status_code == 302
+    brondby = Outage.select().order_by(Outage.id.desc()).first()
+    page, limited_page = admin.get("/").get_data(as_text=True), limited.get("/").get_data(as_text=True)
+    assert _touches(page, brondby) and not _touches(limited_page, brondby)  # Lager's line is not the limited user's
+    assert staff_client.post(f"/staff/outages/{skagen.id}/end").status_code == 302
+    assert f"outage-{skagen.id}" not in admin.get("/").get_data(as_text=True)
+    assert _touches(admin.get("/").get_data(as_text=True), roskilde) is False
+    assert staff_client.post(f"/staff/outages/{roskilde.id}", data=dict(form, title_da="Roskilde")).status_code == 302
+    assert _touches(admin.get("/").get_data(as_text=True), roskilde)
 
 
 def test_front_page_reads_no_place_row_per_subscription(app, admin, ctx):
