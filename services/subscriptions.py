@@ -18,17 +18,17 @@ from models.catalogue import KINDS
 from models.database import batches, related
 from models.subscriptions import STATUSES, SubscriptionTally
 
-from . import audit, exports, listing
+from . import audit, exports, listing, search
 from .formatting import phone
 from .ids import parse_id
 from .listing import capped_count, keyset_paginate
 from .search import (
     MIN_INDEXED,
+    bounded_walk,
     clean_query,
+    gathered,
     hits_cap,
-    many_matches,
     match_for_count,
-    page_by_ids,
     scan_scope,
     subscription_match,
 )
@@ -166,13 +166,53 @@ def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, acc
                                          **filters), cap)
     else:  # the same count as every visit asks: the database keeps it
         counted = _kept_count(scope, kind, status, company, cap)
-    how = "walk" if scan or many_matches(text, counted[1]) else None
-    rows_of = None
-    if page_by_ids(text):
-        rows_of = lambda ids: _overview_rows(scope).where(Subscription.id.in_(ids))  # noqa: E731
-    query = _narrowed(scope.subscriptions(details=False) if rows_of else _overview_rows(scope), how=how, **filters)
+    walk = None if scan or len(text) < MIN_INDEXED else _search_pages(scope, filters, text, counted[1])
+    query = _narrowed(_overview_rows(scope), how="walk" if scan else None, **filters)
     return keyset_paginate(query, SORTS[sort], f"subscriptions:{sort}", page=page, cursor=cursor, counted=counted,
-                           cap=cap, rows_of=rows_of)
+                           cap=cap, walk=walk)
+
+
+def _search_pages(scope, filters, text, many):
+    """How a search's page is read (keyset_paginate's `walk`): its ids first, then its rows by id.
+
+    Two ways to find a page of hits, each slow where the other is fast: walking the sort order and
+    testing each row's search key costs the rows passed, gathering every hit (the trigram or FTS
+    index) and sorting them costs the hits. A surname ("hansen", 4.5 % of the rows) is spread
+    through name order, so a walk fills a page within some thousand rows where 45,000 hits would
+    be gathered at 1,000,000 (60 ms); a first name ("mette") sits together, after most of the
+    customer's rows in name order (an unbounded walk: 95 ms at 1,000,000 on SQLite, 134 ms on
+    PostgreSQL). So:
+
+    - a text with at most the count's cap of hits (`many` false) is gathered (`gathered`);
+    - otherwise the sort order is walked for a bounded number of rows (`bounded_walk`,
+      search.walk_bound), and the hits are gathered when that did not fill the page. Surnames
+      spread through name and e-mail order fill a page within 12,000 rows at 1,000,000 ("olsen",
+      "nielsen"; "hansen" 4,200), through number order within 3,000; "mette" at 1,000,000
+      gathers 17,000 hits in about 25 ms;
+    - a page asked for by number (an OFFSET within the counted rows) walks without bound, as before.
+
+    The ids come from the sort keys and the search key alone: on PostgreSQL an index-only scan then
+    tests the search key in the (customer, name, id, company, search key) index, where a plain
+    index scan reads each passed row from the table first ("hansen" at 1,000,000: 4,232 rows read
+    for 51 shown, 19 ms; ids first, 1.7 ms)."""
+    unsearched = _narrowed(scope.subscriptions(details=False), **dict(filters, q=""))
+    filtered = any(filters[name] for name in ("kind", "status", "account"))
+
+    def rows(ids, order):
+        return list(_overview_rows(scope).where(Subscription.id.in_(ids)).order_by(*order))
+
+    def walk(condition, order, limit, offset):
+        query = unsearched if condition is None else unsearched.where(condition)
+        if many and offset:
+            walked = query.where(subscription_match(text, walk=True)).order_by(*order).limit(limit).offset(offset)
+            return rows(walked.select(Subscription.id), order)
+        if many:
+            found = rows(bounded_walk(query, text, order, limit, search.walk_bound(order, filtered)), order)
+            if len(found) == limit:
+                return found
+        return rows(gathered(query, text, order, limit, offset), order)
+
+    return walk
 
 
 def filter_options(scope):

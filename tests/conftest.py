@@ -1,5 +1,6 @@
 """Fixtures: an app on a temporary database (empty, or a copy of the demo data),
 clients, and signed-in clients per role."""
+import contextlib
 import logging
 import os
 import shutil
@@ -143,19 +144,26 @@ class _QueryLog(logging.Handler):
         self.sql.append(record.msg[0] if isinstance(record.msg, tuple) else str(record.msg))
 
 
-def queries_of(client, url, headers=None):
-    """The SQL of the queries one GET costs (it must answer 200)."""
+@contextlib.contextmanager
+def logged_sql():
+    """The SQL of every query run inside the block, as a list filled while it runs."""
     queries = _QueryLog()
     log = logging.getLogger("peewee")
     level = log.level
     log.addHandler(queries)
     log.setLevel(logging.DEBUG)
     try:
-        assert client.get(url, headers=headers or {}).status_code == 200, url
+        yield queries.sql
     finally:
         log.removeHandler(queries)
         log.setLevel(level)
-    return queries.sql
+
+
+def queries_of(client, url, headers=None):
+    """The SQL of the queries one GET costs (it must answer 200)."""
+    with logged_sql() as sql:
+        assert client.get(url, headers=headers or {}).status_code == 200, url
+    return sql
 
 
 def count_queries(client, url, headers=None):
@@ -178,6 +186,38 @@ def add_subscriptions(n, name="Bo Hansen", prefix="+4572"):
                      "search_key": Subscription.make_search_key(f"{name} {i:03d}", number, email),
                      "plan": template.plan_id, "status": "active", "start_date": date(2024, 1, 1)})
     Subscription.insert_many(rows).execute()
+
+
+def clustered_search_pages(scope, sort, monkeypatch):
+    """A search whose matches sit together at the end of the sort order ("Zzz Mette" after "Aaa
+    Fyld", as a first name sits in name order): with services/search.py's WALK_BOUND at 40 and the
+    count's cap at 100 the bounded walk gives up and the hits are gathered. Returns (the ids of every page,
+    forward by cursor; those of the page before the last; of the last page; what the plain query
+    gives; the SQL of the rows statements), having checked page 2 by number."""
+    from services import search
+    from services import subscriptions as subs
+
+    add_subscriptions(90, name="Aaa Fyld", prefix="+4571")
+    add_subscriptions(130, name="Zzz Mette", prefix="+4579")
+    monkeypatch.setattr(search, "WALK_BOUND", 40)
+    monkeypatch.setattr(search, "WALK_BOUND_READ", 40)
+    monkeypatch.setattr(subs, "SEARCH_COUNT_CAP", 100)  # "more than 100": the walk is tried first
+    monkeypatch.setattr(search, "CAP", 100)  # (PostgreSQL counts to search.CAP)
+    expected = [s.id for s in scope.subscriptions().where(Subscription.search_key.contains("mette"))
+                .order_by(*subs.SORTS[sort])]
+    with logged_sql() as statements:
+        page, seen = subs.list_subscriptions(scope, q="mette", sort=sort), []
+        while True:
+            seen.extend(r.id for r in page.items)
+            if not page.has_next:
+                break
+            page = subs.list_subscriptions(scope, q="mette", sort=sort, cursor=page.next_cursor)
+        back = subs.list_subscriptions(scope, q="mette", sort=sort, cursor=page.prev_cursor)
+        last = subs.list_subscriptions(scope, q="mette", sort=sort, page="last")
+        second = subs.list_subscriptions(scope, q="mette", sort=sort, page=2)  # by number: an OFFSET
+    rows_sql = [sql for sql in statements if '"holder_email"' in sql and "COUNT" not in sql]
+    assert [r.id for r in second.items] == expected[50:100]
+    return seen, [r.id for r in back.items], [r.id for r in last.items], expected, rows_sql
 
 
 # Names whose "%" and "_" a search must take literally, and what each text finds among them

@@ -3,9 +3,11 @@ user, memberships and company tree, pooled connections, and a search that matche
 by walking the sort index. Timings are for the benchmark; these tests check that the fast paths
 give the same answers as the plain ones."""
 
+import pytest
+
 from models import Company, Membership, Subscription, User, db
 
-from .conftest import WILDCARD_ROWS, WILDCARD_SEARCHES, add_subscriptions, count_queries
+from .conftest import WILDCARD_ROWS, WILDCARD_SEARCHES, add_subscriptions, clustered_search_pages, count_queries
 
 HX = {"HX-Request": "true"}
 
@@ -203,6 +205,23 @@ def test_a_search_with_many_matches_walks_the_sort_index_and_finds_the_same_rows
         monkeypatch.setattr(subs, "SEARCH_COUNT_CAP", 10_000)
         last_index = subs.list_subscriptions(scope, q="hansen", sort="number", page="last")
         assert [r.id for r in last_walked.items] == [r.id for r in last_index.items]
+
+
+@pytest.mark.parametrize("sort", ["name", "number", "kind", "email"])
+def test_a_search_whose_matches_sit_together_is_gathered(app, ctx, monkeypatch, sort):
+    """The walk for a text with many hits stops after WALK_BOUND rows; when its matches sit past
+    them (a first name in name order) they are gathered and sorted, and every page is still what
+    the plain query gives. A page asked for by number walks without bound."""
+    with app.test_request_context():
+        seen, back, last, expected, rows_sql = clustered_search_pages(_scope(), sort, monkeypatch)
+    on_last = (len(expected) - 1) % 50 + 1  # 50 a page
+    assert len(expected) > 51 and seen == expected
+    assert last == expected[-50:] and back == expected[-on_last - 50:-on_last]
+    bounded = [sql for sql in rows_sql if 'AS "walked"' in sql]
+    assert bounded and all('LIMIT ?) AS "walked"' in sql for sql in bounded)  # never more than the bound passed
+    gathered = [sql for sql in rows_sql if 'WITH "hits" AS MATERIALIZED' in sql]
+    unbounded = [sql for sql in rows_sql if "instr(" in sql and 'AS "walked"' not in sql]
+    assert gathered and unbounded and all("OFFSET" in sql for sql in unbounded)  # only page 2 by number
 
 
 def test_the_walk_takes_wildcards_literally(app, ctx):
