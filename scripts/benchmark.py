@@ -64,6 +64,8 @@ PAGES = [
     ("subscriptions, first page (HTMX)", "/subscriptions#rows"),
     ("subscriptions, page 1000 by number (HTMX)", "/subscriptions?sort=number&page=1000#rows"),
     ("subscriptions, search 'hansen' (HTMX)", "/subscriptions?q=hansen#rows"),
+    # a first name: its hits sit together late in name order (services/subscriptions.py _search_pages)
+    ("subscriptions, search 'mette' (HTMX)", "/subscriptions?q=mette#rows"),
     ("subscriptions, mobile by e-mail (HTMX)", "/subscriptions?kind=mobile&sort=email#rows"),
     ("subscriptions, one account (HTMX)", "/subscriptions?account=40120011#rows"),
     ("subscriptions, subsidiary, active (HTMX)", "/subscriptions?company={subsidiary}&status=active#rows"),
