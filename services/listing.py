@@ -156,7 +156,8 @@ def keyset_paginate(query, keys, kind, page=None, cursor=None, per_page=PER_PAGE
                     key_of=None, cap=COUNT_CAP, *, counted=None, walk=None):
     """A page of `query` ordered by `keys` (columns; the last one unique, e.g. the id).
 
-    Two queries whatever the page: the capped count and the rows. A cursor (from the pager's
+    Two queries whatever the page: the capped count and the rows (a `walk` may take up to three for
+    the rows, services/subscriptions.py `_search_pages`). A cursor (from the pager's
     previous/next links) is a range on the keys, never an OFFSET; a page number is honoured while
     it lies within the counted rows (an OFFSET over at most `cap` rows); a number past the end —
     or past the counted rows of a list too long to count — shows the last page, read in reverse

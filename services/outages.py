@@ -9,6 +9,7 @@ code in `subscription_place` by migration 0021's triggers), accounts and compani
 import copy
 import datetime
 import re
+import threading
 import time
 
 from flask import current_app
@@ -239,34 +240,45 @@ class _Kept:
     outages (and those starting within the period) are read once per period and filtered by the
     clock on every request, and the ranges a scope's places reach are kept per scope for the
     same period: its customer, companies and accounts are the key, so no scope is given
-    another's answer. A staff change forgets both in the process that made it (`forget_kept`);
-    other processes and machines show it within the period, as the README says."""
+    another's answer (a subscription's new address, too, shows within the period). A staff change
+    forgets both in the process that made it (`forget_kept`), and a reading that raced it is not
+    kept; other processes and machines show it within the period, as the README says. The state
+    is one tuple, replaced whole, so a request never sees half of a refresh."""
 
     MAX_SCOPES = 4096  # scopes asked within one period; a bound all the same
 
     def __init__(self, seconds, clock=time.monotonic):
         self.seconds, self.clock = seconds, clock
-        self.forget()
+        self._lock = threading.Lock()
+        self._generation = 0
+        self._state = ((), 0.0, {})  # (outages, kept until, scope key -> ranges touched): replaced whole
 
     def forget(self):
-        self.outages, self.outages_until, self.scopes = [], 0.0, {}
+        with self._lock:
+            self._generation += 1
+            self._state = ((), 0.0, {})
 
     def running(self, now):
+        outages, until, _scopes = self._state
         clock = self.clock()
-        if clock >= self.outages_until:
+        if clock >= until:
+            generation = self._generation
             # those running now or starting within the period, so the clock starts them here
-            self.outages = running_outages(now + datetime.timedelta(seconds=self.seconds), running_at=now)
-            self.scopes, self.outages_until = {}, clock + self.seconds
-        return [o for o in self.outages if o.starts_at <= now and (o.ends_at is None or o.ends_at > now)]
+            outages = running_outages(now + datetime.timedelta(seconds=self.seconds), running_at=now)
+            with self._lock:
+                if generation == self._generation:  # a staff change while reading: not kept
+                    self._state = (outages, clock + self.seconds, {})
+        return [o for o in outages if o.starts_at <= now and (o.ends_at is None or o.ends_at > now)]
 
     def touched(self, scope, ranges):
+        scopes = self._state[2]
         key = (scope.customer_id, tuple(sorted(scope.company_ids)),
                None if scope.account_ids is None else tuple(sorted(scope.account_ids)), tuple(ranges))
-        hits = self.scopes.get(key)
+        hits = scopes.get(key)
         if hits is None:
-            if len(self.scopes) >= self.MAX_SCOPES:
-                self.scopes = {}
-            hits = self.scopes[key] = frozenset(_ranges_touched(scope, ranges))
+            hits = frozenset(_ranges_touched(scope, ranges))
+            if len(scopes) < self.MAX_SCOPES:
+                scopes[key] = hits
         return hits
 
 

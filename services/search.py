@@ -114,11 +114,13 @@ def subscription_match(text, walk=False):
     or number starts with it, each served by a sort index.
 
     `walk` checks each row's search key (instr / strpos, which no index serves): for a text that
-    matches many rows ("hansen": 4.5 % of them) on SQLite, where the FTS hit list would be read and
-    sorted whole for one page while walking the sort index finds a page after about per_page / share
-    rows (the caller knows from the capped count); and for a scope of few rows (see scan_scope).
-    PostgreSQL's planner makes the first choice itself, from the statistics of search_key: the LIKE
-    (not ILIKE: key and text are lower case already) may use the trigram index or not.
+    matches many rows ("hansen": 4.5 % of them), where the hit list would be read and sorted whole
+    for one page while walking the sort index finds a page after about per_page / share rows (the
+    overview's pages walk for a bounded number of rows first, services/subscriptions.py
+    `_search_pages`; the top search and pages by number on SQLite decide by the capped count); and
+    for a scope of few rows (see scan_scope). Otherwise PostgreSQL's planner chooses, from the
+    statistics of search_key: the LIKE (not ILIKE: key and text are lower case already) may use
+    the trigram index or not.
     """
     if len(text) >= MIN_INDEXED:
         if walk:
@@ -169,7 +171,8 @@ def hits_cap(default):
 
 
 def many_matches(text, count_more):
-    """Whether the rows of a search should walk the sort index (`subscription_match(walk=True)`)."""
+    """Whether the rows of a search should walk the sort index (`subscription_match(walk=True)`):
+    the top search, and the overview's pages by number (its other pages: `bounded_walk`)."""
     return count_more and len(text) >= MIN_INDEXED and not _uses_postgres()
 
 
@@ -189,9 +192,16 @@ WALK_BOUND_READ = 8_000  # the same where each passed row is read from the table
 def walk_bound(order, filtered):
     """How many rows a search's walk in `order` passes (`bounded_walk`): WALK_BOUND where an index
     holds every column it tests — name order, the (customer, name, id, company, search key) index,
-    unless a filter on kind, status or account needs the row — else WALK_BOUND_READ, as each row
-    passed is then read from the table (20,000 of them: 50 ms on SQLite at 1,000,000)."""
+    unless a filter on kind, status or account or a limited user's accounts (`filtered`) needs the
+    row — else WALK_BOUND_READ, as each row passed is then read from the table (20,000 of them:
+    50 ms on SQLite at 1,000,000)."""
     return WALK_BOUND if order[0].node is Subscription.holder_name and not filtered else WALK_BOUND_READ
+
+
+def rows_past(query, order, bound):
+    """Whether `query` has more than `bound` rows in `order`: did a bounded walk stop at its bound,
+    or reach the end of the list? Reads the sort index alone, up to the bound."""
+    return bool(list(query.select(Subscription.id).order_by(*order).limit(1).offset(bound)))
 
 
 def bounded_walk(query, text, order, limit, bound):

@@ -28,6 +28,7 @@ from .search import (
     clean_query,
     gathered,
     hits_cap,
+    many_matches,
     match_for_count,
     scan_scope,
     subscription_match,
@@ -151,8 +152,9 @@ def _kept_count(scope, kind, status, company, cap):
 
 
 def list_subscriptions(scope, q="", kind="", status="", sort="name", page=1, account="", company=None, cursor=None):
-    """One page of the overview: two queries (a count capped at 10,000 and the rows), whatever the
-    filters, the size and the page. Previous/next follow a cursor (keyset), never an OFFSET."""
+    """One page of the overview: two queries (a count capped at 10,000 and the rows; a search's rows
+    may take three, `_search_pages`), whatever the filters, the size and the page. Previous/next
+    follow a cursor (keyset), never an OFFSET."""
     scope.require("subscriptions")
     filters = {"q": q, "kind": kind, "status": status, "account": account, "company": company}
     sort = sort if sort in SORTS else "name"
@@ -185,30 +187,36 @@ def _search_pages(scope, filters, text, many):
 
     - a text with at most the count's cap of hits (`many` false) is gathered (`gathered`);
     - otherwise the sort order is walked for a bounded number of rows (`bounded_walk`,
-      search.walk_bound), and the hits are gathered when that did not fill the page. Surnames
-      spread through name and e-mail order fill a page within 12,000 rows at 1,000,000 ("olsen",
-      "nielsen"; "hansen" 4,200), through number order within 3,000; "mette" at 1,000,000
-      gathers 17,000 hits in about 25 ms;
-    - a page asked for by number (an OFFSET within the counted rows) walks without bound, as before.
+      search.walk_bound), and the hits are gathered when that stopped at its bound without filling
+      the page (a short page from a walk that reached the end of the list is the whole rest of
+      it). Surnames spread through name and e-mail order fill a page within 12,000 rows at
+      1,000,000 ("olsen", "nielsen"; "hansen" 4,200), through number order within 3,000; "mette"
+      at 1,000,000 gathers 17,000 hits in about 25 ms;
+    - a page asked for by number (an OFFSET within the counted rows) is read as before: SQLite
+      walks without bound, PostgreSQL's planner chooses (the pager offers no numbers to a list
+      it could not count, so only a typed address asks).
 
     The ids come from the sort keys and the search key alone: on PostgreSQL an index-only scan then
     tests the search key in the (customer, name, id, company, search key) index, where a plain
     index scan reads each passed row from the table first ("hansen" at 1,000,000: 4,232 rows read
     for 51 shown, 19 ms; ids first, 1.7 ms)."""
     unsearched = _narrowed(scope.subscriptions(details=False), **dict(filters, q=""))
-    filtered = any(filters[name] for name in ("kind", "status", "account"))
+    # a filter or a limited user's accounts that the name index does not hold: each passed row is read
+    filtered = scope.account_ids is not None or any(filters[name] for name in ("kind", "status", "account"))
 
     def rows(ids, order):
         return list(_overview_rows(scope).where(Subscription.id.in_(ids)).order_by(*order))
 
     def walk(condition, order, limit, offset):
         query = unsearched if condition is None else unsearched.where(condition)
-        if many and offset:
-            walked = query.where(subscription_match(text, walk=True)).order_by(*order).limit(limit).offset(offset)
-            return rows(walked.select(Subscription.id), order)
+        if many and offset:  # as before: SQLite walks, PostgreSQL's planner chooses
+            found = query.where(subscription_match(text, walk=many_matches(text, True)))
+            return rows(found.select(Subscription.id).order_by(*order).limit(limit).offset(offset), order)
         if many:
-            found = rows(bounded_walk(query, text, order, limit, search.walk_bound(order, filtered)), order)
-            if len(found) == limit:
+            bound = search.walk_bound(order, filtered)
+            found = rows(bounded_walk(query, text, order, limit, bound), order)
+            # a short page is the whole rest of the list unless the walk stopped at its bound
+            if len(found) == limit or not search.rows_past(query, order, bound):
                 return found
         return rows(gathered(query, text, order, limit, offset), order)
 

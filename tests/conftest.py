@@ -1,6 +1,7 @@
 """Fixtures: an app on a temporary database (empty, or a copy of the demo data),
 clients, and signed-in clients per role."""
 import contextlib
+import functools
 import logging
 import os
 import shutil
@@ -188,10 +189,11 @@ def add_subscriptions(n, name="Bo Hansen", prefix="+4572"):
     Subscription.insert_many(rows).execute()
 
 
-def clustered_search_pages(scope, sort, monkeypatch):
+def clustered_search_pages(scope, sort, monkeypatch, bound=40, kind=""):
     """A search whose matches sit together at the end of the sort order ("Zzz Mette" after "Aaa
-    Fyld", as a first name sits in name order): with services/search.py's WALK_BOUND at 40 and the
-    count's cap at 100 the bounded walk gives up and the hits are gathered. Returns (the ids of every page,
+    Fyld", as a first name sits in name order): with services/search.py's walk bounds at `bound`
+    and the count's cap at 100, a walk that starts among the "Fyld"s gives up at 40 and the hits
+    are gathered; at 130 some walks fill their page. Returns (the ids of every page,
     forward by cursor; those of the page before the last; of the last page; what the plain query
     gives; the SQL of the rows statements), having checked page 2 by number."""
     from services import search
@@ -199,23 +201,24 @@ def clustered_search_pages(scope, sort, monkeypatch):
 
     add_subscriptions(90, name="Aaa Fyld", prefix="+4571")
     add_subscriptions(130, name="Zzz Mette", prefix="+4579")
-    monkeypatch.setattr(search, "WALK_BOUND", 40)
-    monkeypatch.setattr(search, "WALK_BOUND_READ", 40)
+    monkeypatch.setattr(search, "WALK_BOUND", bound)
+    monkeypatch.setattr(search, "WALK_BOUND_READ", bound)
     monkeypatch.setattr(subs, "SEARCH_COUNT_CAP", 100)  # "more than 100": the walk is tried first
     monkeypatch.setattr(search, "CAP", 100)  # (PostgreSQL counts to search.CAP)
-    expected = [s.id for s in scope.subscriptions().where(Subscription.search_key.contains("mette"))
-                .order_by(*subs.SORTS[sort])]
+    expected = scope.subscriptions().where(Subscription.search_key.contains("mette"))
+    expected = [s.id for s in (expected.where(Subscription.kind == kind) if kind else expected).order_by(*subs.SORTS[sort])]
+    listed = functools.partial(subs.list_subscriptions, scope, q="mette", sort=sort, kind=kind)
     with logged_sql() as statements:
-        page, seen = subs.list_subscriptions(scope, q="mette", sort=sort), []
+        page, seen = listed(), []
         while True:
             seen.extend(r.id for r in page.items)
             if not page.has_next:
                 break
-            page = subs.list_subscriptions(scope, q="mette", sort=sort, cursor=page.next_cursor)
-        back = subs.list_subscriptions(scope, q="mette", sort=sort, cursor=page.prev_cursor)
-        last = subs.list_subscriptions(scope, q="mette", sort=sort, page="last")
-        second = subs.list_subscriptions(scope, q="mette", sort=sort, page=2)  # by number: an OFFSET
-    rows_sql = [sql for sql in statements if '"holder_email"' in sql and "COUNT" not in sql]
+            page = listed(cursor=page.next_cursor)
+        back = listed(cursor=page.prev_cursor)
+        last = listed(page="last")
+        second = listed(page=2)  # by number: an OFFSET
+    rows_sql = [sql for sql in statements if sql.startswith('SELECT "t1"."id", "t1"."holder_name", "t1"."number"')]
     assert [r.id for r in second.items] == expected[50:100]
     return seen, [r.id for r in back.items], [r.id for r in last.items], expected, rows_sql
 

@@ -109,6 +109,8 @@ def test_an_outage_touches_the_limited_user_only_through_their_accounts(app, adm
 
 
 def test_front_page_queries_do_not_grow_with_the_customer(app, admin, limited, ctx):
+    app.config["OUTAGE_CACHE_SECONDS"] = 0  # every request asks: the outages' own queries are counted too
+    app.extensions.pop("outages", None)
     account = _account(LIMITED_ACCOUNT)
     for codes in ("3900-4100", "4600,5000-5100", "9990"):
         _outage(codes)
@@ -126,6 +128,7 @@ def test_front_page_queries_do_not_grow_with_the_customer(app, admin, limited, c
     assert sum(_places().values()) >= 2000
     after = {name: count_queries(client, "/") for name, client in (("admin", admin), ("limited", limited))}
     assert after == before
+    assert any("subscription_place" in sql for sql in queries_of(admin, "/"))
 
 
 def test_the_front_page_keeps_its_outages_for_a_while(app, admin, limited, staff_client, ctx):
@@ -163,6 +166,26 @@ def test_the_front_page_keeps_its_outages_for_a_while(app, admin, limited, staff
     assert _touches(admin.get("/").get_data(as_text=True), roskilde) is False
     assert staff_client.post(f"/staff/outages/{roskilde.id}", data=dict(form, title_da="Roskilde")).status_code == 302
     assert _touches(admin.get("/").get_data(as_text=True), roskilde)
+
+
+def test_a_reading_that_raced_a_staff_change_is_not_kept(app, ctx, monkeypatch):
+    """A staff change that commits while a request reads the outages forgets the cache; the
+    reading, older than the change, must not be kept after it."""
+    import services.outages as outages
+
+    kept, real = outages._Kept(10), outages.running_outages
+    _outage("9990", "Skagen")
+
+    def raced(*args, **kwargs):
+        rows = real(*args, **kwargs)
+        kept.forget()  # the staff change's commit, while this reading is under way
+        return rows
+
+    monkeypatch.setattr(outages, "running_outages", raced)
+    assert kept.running(utcnow())  # the request itself shows what it read
+    assert kept._state == ((), 0.0, {})  # but nothing is kept: the next request reads again
+    monkeypatch.setattr(outages, "running_outages", real)
+    assert kept.running(utcnow()) and kept._state[1] > 0
 
 
 def test_front_page_reads_no_place_row_per_subscription(app, admin, ctx):

@@ -224,6 +224,26 @@ def test_a_search_whose_matches_sit_together_is_gathered(app, ctx, monkeypatch, 
     assert gathered and unbounded and all("OFFSET" in sql for sql in unbounded)  # only page 2 by number
 
 
+@pytest.mark.parametrize(("bound", "kind"), [(130, ""), (130, "mobile"), (40, "mobile")])
+@pytest.mark.parametrize("sort", ["name", "email"])
+def test_a_search_found_partly_by_walks_partly_gathered(app, ctx, monkeypatch, sort, bound, kind):
+    """With a bound that lets some walks fill their page, with and without a filter the name
+    index does not hold: every page is still what the plain query gives."""
+    with app.test_request_context():
+        seen, back, last, expected, _rows_sql = clustered_search_pages(_scope(), sort, monkeypatch, bound, kind)
+    on_last = (len(expected) - 1) % 50 + 1
+    assert len(expected) > 101 and seen == expected
+    assert last == expected[-50:] and back == expected[-on_last - 50:-on_last]
+
+
+def test_a_walk_that_reaches_the_end_of_the_list_gathers_nothing(app, ctx, monkeypatch):
+    """A short page from a walk that ran out of rows (the last page, back to the first) is the
+    whole rest of the list: nothing is gathered."""
+    with app.test_request_context():
+        _seen, _back, _last, _expected, rows_sql = clustered_search_pages(_scope(), "name", monkeypatch, 100_000)
+    assert rows_sql and not [sql for sql in rows_sql if 'WITH "hits"' in sql]
+
+
 def test_the_walk_takes_wildcards_literally(app, ctx):
     from services.search import subscription_match
 
