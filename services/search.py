@@ -214,14 +214,11 @@ def bounded_walk(query, text, order, limit, bound):
     (20 ms at 100,000 for 51 rows found in the first thousand). So on SQLite the outer query
     takes the rows in the order the walk yields them; PostgreSQL knows the subquery's order and
     needs no sort either way. The caller sorts the page's rows again."""
-    columns = [o.node for o in order if o.node is not Subscription.id]
-    walked = query.select(Subscription.id, Subscription.search_key, *columns).order_by(*order).limit(bound)
-    walked = walked.alias("walked")
+    walked = query.select(Subscription.id, Subscription.search_key, *_key_columns(order)).order_by(*order)
+    walked = walked.limit(bound).alias("walked")
     found = (fn.strpos if _uses_postgres() else fn.instr)(walked.c.search_key, text) > 0
     ids = walked.select_from(walked.c.id).where(found).limit(limit)
-    if _uses_postgres():
-        ids = ids.order_by(*[_ordered(walked.c[o.node.column_name], o) for o in order])
-    return ids
+    return ids.order_by(*_ordered_by(walked, order)) if _uses_postgres() else ids
 
 
 def gathered(query, text, order, limit, offset=0):
@@ -229,15 +226,21 @@ def gathered(query, text, order, limit, offset=0):
     through the trigram index (FTS5 on SQLite) first, then sorted — as many rows as the text has
     hits, whatever order the rows are kept in. A materialized table expression, so that neither
     planner turns it back into a walk of the sort index (PostgreSQL estimates every text alike)."""
-    columns = [o.node for o in order if o.node is not Subscription.id]
-    hits = query.select(Subscription.id, *columns).where(subscription_match(text)).cte("hits", materialized=True)
-    ordered = hits.select_from(hits.c.id).order_by(*[_ordered(hits.c[o.node.column_name], o) for o in order])
-    ordered = ordered.limit(limit).offset(offset or None)
+    hits = query.select(Subscription.id, *_key_columns(order)).where(subscription_match(text))
+    hits = hits.cte("hits", materialized=True)
+    ordered = hits.select_from(hits.c.id).order_by(*_ordered_by(hits, order)).limit(limit).offset(offset or None)
     return ordered.with_cte(hits)
 
 
-def _ordered(column, ordering):
-    return column.desc() if ordering.direction == "DESC" else column.asc()
+def _key_columns(order):
+    """The sort keys of `order` besides the id (selected with it already)."""
+    return [o.node for o in order if o.node is not Subscription.id]
+
+
+def _ordered_by(source, order):
+    """`order` (of subscription columns) on the same columns of a subquery or table expression."""
+    return [source.c[o.node.column_name].desc() if o.direction == "DESC" else source.c[o.node.column_name].asc()
+            for o in order]
 
 
 def _kinds(scope):

@@ -18,7 +18,7 @@ from models.catalogue import KINDS
 from models.database import batches, related
 from models.subscriptions import STATUSES, SubscriptionTally
 
-from . import audit, exports, listing, search
+from . import audit, exports, listing
 from .formatting import phone
 from .ids import parse_id
 from .listing import capped_count, keyset_paginate
@@ -30,8 +30,10 @@ from .search import (
     hits_cap,
     many_matches,
     match_for_count,
+    rows_past,
     scan_scope,
     subscription_match,
+    walk_bound,
 )
 
 SORTS = {
@@ -187,7 +189,7 @@ def _search_pages(scope, filters, text, many):
 
     - a text with at most the count's cap of hits (`many` false) is gathered (`gathered`);
     - otherwise the sort order is walked for a bounded number of rows (`bounded_walk`,
-      search.walk_bound), and the hits are gathered when that stopped at its bound without filling
+      `walk_bound`), and the hits are gathered when that stopped at its bound without filling
       the page (a short page from a walk that reached the end of the list is the whole rest of
       it). Surnames spread through name and e-mail order fill a page within 12,000 rows at
       1,000,000 ("olsen", "nielsen"; "hansen" 4,200), through number order within 3,000; "mette"
@@ -213,10 +215,10 @@ def _search_pages(scope, filters, text, many):
             found = query.where(subscription_match(text, walk=many_matches(text, True)))
             return rows(found.select(Subscription.id).order_by(*order).limit(limit).offset(offset), order)
         if many:
-            bound = search.walk_bound(order, filtered)
+            bound = walk_bound(order, filtered)
             found = rows(bounded_walk(query, text, order, limit, bound), order)
             # a short page is the whole rest of the list unless the walk stopped at its bound
-            if len(found) == limit or not search.rows_past(query, order, bound):
+            if len(found) == limit or not rows_past(query, order, bound):
                 return found
         return rows(gathered(query, text, order, limit, offset), order)
 
