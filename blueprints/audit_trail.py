@@ -51,7 +51,7 @@ def _own_job(job_id):
 def export_status(job_id):
     """The page polls this (HTMX, every second) until the file is ready."""
     record = _own_job(job_id)
-    return render("audit_trail/export.html", "status", job=record, file=exports.file_of(record))
+    return render("audit_trail/export.html", "status", job=record, file=exports.has_file(record))
 
 
 @bp.route("/export/<job_id>/download")

@@ -8,7 +8,7 @@ from .bulk import BulkItem, BulkRequest
 from .call_flows import CallFlowVersion
 from .catalogue import AddOn, Plan
 from .customers import Account, Company, Customer
-from .jobs import JobRecord, StoredFile
+from .jobs import JobRecord, StoredFile, StoredFilePart
 from .numbers import NumberRange, PortingNumber, PortingRequest
 from .orders import Order, OrderStep
 from .outbox import OutboxMessage
@@ -25,7 +25,7 @@ ALL_MODELS = sort_models([
     Charge, PlanChange, UsageMonth, NumberSeries, Application, SupportTicket, TicketAttachment, OutageAlert,
     TicketMessage, Outage, PortingRequest, PortingNumber, NumberRange, PhoneSystem, CallFlowVersion, UserProfile,
     VacationReply, PersonalNumber, PhoneUser, PersonalNumberRule, AuditEvent, OutboxMessage, JobRecord,
-    StoredFile,
+    StoredFile, StoredFilePart,
 ])
 
 __all__ = [m.__name__ for m in ALL_MODELS] + ["ALL_MODELS", "BaseModel", "db", "utcnow"]

@@ -4,7 +4,7 @@ import json
 
 from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField, TextField
 
-from .base import TimestampedModel
+from .base import BaseModel, TimestampedModel
 from .customers import Company
 from .users import User
 
@@ -54,12 +54,23 @@ class JobRecord(TimestampedModel):
 
 
 class StoredFile(TimestampedModel):
-    """A finished file: written in one statement, so it is complete whenever it is visible."""
+    """A finished file, its content in parts (StoredFilePart): written in one transaction, so it is
+    complete whenever it is visible (services/stored_files.py)."""
     key = CharField(max_length=120, unique=True)  # "export:<job id>", "document:v1/invoice-7-da.pdf"
     job_id = CharField(max_length=36, null=True, index=True)
     content_type = CharField(max_length=64)
     size = IntegerField()
-    data = BlobField()
 
     class Meta:
         indexes = ((("created_at",), False),)
+
+
+class StoredFilePart(BaseModel):
+    """A stored file's bytes from `number` x the part size: a file of 100 MB is never one value in
+    one statement, in the worker that stores it or the web process that sends it."""
+    file = ForeignKeyField(StoredFile, on_delete="CASCADE", index=False)
+    number = IntegerField()
+    data = BlobField()
+
+    class Meta:
+        indexes = ((("file", "number"), True),)

@@ -489,7 +489,23 @@ def measure_http(url, pages, args):
     finally:
         for process in servers:
             stop_server(process)
+    result["not_ok"] = answers_not_ok(logs / "benchmark-gunicorn.log")
     return result
+
+
+def answers_not_ok(log_path):
+    """From the portal's log of the run: its answers other than 200 by status and path, and gunicorn's
+    worker timeouts. Failed requests beyond these never got an answer (wrk's own timeout)."""
+    counts = {}
+    for line in log_path.read_text(errors="replace").splitlines():
+        if "WORKER TIMEOUT" in line:
+            counts["worker timeout"] = counts.get("worker timeout", 0) + 1
+        elif line.startswith("{") and '"event": "request"' in line:
+            entry = json.loads(line)
+            if entry.get("status") != 200:
+                key = f"{entry.get('status')} {entry.get('path')}"
+                counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 # -- heavy work ----------------------------------------------------------------------------------
@@ -594,6 +610,9 @@ def report(figures):
         print(f"(over HTTP: {figures['http']['command']}, {figures['http']['connections']} connections, "
               f"{round(figures['http']['seconds_per_page'])} one-second turns a page, load by {figures['http']['tool']}; "
               f"failed requests: {failed}; 'ceiling' = median share of the 50-row table's requests/s, in turns of a second)")
+    if figures["http"].get("not_ok"):
+        print("answers other than 200 in the portal's log: "
+              + ", ".join(f"{what}: {n}" for what, n in sorted(figures["http"]["not_ok"].items())))
     for encoding, load in figures["first_load"].items():
         print(f"first load of /subscriptions ({encoding}): {load['total_bytes'] / 1024:.1f} KiB "
               f"in {len(load['files'])} files (HTML {load['files']['/subscriptions'] / 1024:.1f} KiB)")
@@ -665,7 +684,8 @@ def measure_export(app, email):
     from jobs import enqueue
     from jobs.exports import export_subscriptions_csv
     from models import JobRecord, Membership, User, db
-    from services.exports import export_path
+    from services import stored_files
+    from services.exports import EXPORT_KEY, export_path
 
     with app.app_context(), db.connection_context():
         user = User.get(User.email == email)
@@ -674,9 +694,14 @@ def measure_export(app, email):
             return enqueue(export_subscriptions_csv, membership.id, {}, track=True, user_id=user.id,
                            company_id=membership.company_id)
 
+        def discard(job_id):  # the scratch copy and the stored file: the data set stays as built
+            export_path(job_id).unlink(missing_ok=True)
+            stored_files.delete([EXPORT_KEY + job_id])
+
         started = time.perf_counter()
-        export_path(export()).unlink(missing_ok=True)
+        first = export()
         seconds = time.perf_counter() - started  # timed without tracemalloc, which slows it down
+        discard(first)
         tracemalloc.start()
         job_id = export()
         peak = tracemalloc.get_traced_memory()[1]
@@ -684,7 +709,7 @@ def measure_export(app, email):
         record = JobRecord.get_by_id(job_id)
         if record.status != "finished":
             raise RuntimeError(f"export: {record.status} {record.message}")
-        export_path(job_id).unlink(missing_ok=True)
+        discard(job_id)
         return int(record.result), seconds, peak
 
 

@@ -1,8 +1,8 @@
 """Invoice and credit-note documents: the one entry point views and jobs use.
 
 A document never changes once issued, so its PDF is made once per language and kept in the
-database (StoredFile, written in one INSERT when complete), where every machine finds what any
-worker made; the key is kind + id + language + FORMAT_VERSION (raise the version when the layout
+database (services/stored_files.py, written in one transaction when complete), where every
+machine finds what any worker made; the key is kind + id + language + FORMAT_VERSION (raise the version when the layout
 changes and every PDF is made anew). DATA_DIR/documents/ is only this machine's cache of the
 stored PDFs (e-mail attachments and send_file read it), filled from the database on first use:
 written under a temporary name and renamed, so a half-written PDF is never served. Callers
@@ -17,9 +17,7 @@ from flask_babel import force_locale
 from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
-from models import StoredFile, db
-
-from . import invoice_pdf, ubl
+from . import invoice_pdf, stored_files, ubl
 from .exports import materialize
 from .locale import regional
 
@@ -75,17 +73,14 @@ def _local_copy(path):
     """`path` in this machine's cache, filled from the database when another machine made it."""
     if path.exists():
         return path
-    stored = StoredFile.get_or_none(StoredFile.key == _key(path))
-    if stored is None:
-        return None
-    return materialize(path, bytes(stored.data))
+    data = stored_files.content(_key(path))
+    return None if data is None else materialize(path, data)
 
 
 def _store(path, data):
     """Keep the finished PDF in the database; two renders of one document race harmlessly."""
     try:
-        with db.atomic():
-            StoredFile.create(key=_key(path), content_type=PDF_TYPE, size=len(data), data=data)
+        stored_files.store(_key(path), data, PDF_TYPE)
     except IntegrityError:
         pass  # made at the same time elsewhere: same content
 

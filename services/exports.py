@@ -6,14 +6,13 @@ decimals with a comma. Rows are written as they come from an iterator, so an exp
 100,000 subscriptions never sits in memory; a half-written file is never downloadable
 (it is written under another name and renamed when complete).
 
-The finished file is kept in the database (StoredFile, one INSERT, so it is whole whenever it
-is visible): any web machine serves what any worker made. The worker's own copy under
+The finished file is kept in the database (services/stored_files.py: in parts, written in one
+transaction, so it is whole whenever it is visible): any web machine serves what any worker made. The worker's own copy under
 DATA_DIR/exports is scratch, purged with the stored file after MAX_AGE.
 """
 import csv
 import datetime
 import decimal
-import io
 import os
 import tempfile
 import time
@@ -25,6 +24,8 @@ from flask_babel import ngettext
 from werkzeug.exceptions import NotFound, TooManyRequests
 
 from models import JobRecord, StoredFile, db, utcnow
+
+from . import stored_files
 
 ENCODING = "utf-8-sig"  # the BOM tells Excel the file is UTF-8
 MAX_AGE = datetime.timedelta(hours=24)
@@ -138,13 +139,10 @@ def _item_pause():
 
 
 def keep(job_id, path, content_type="text/csv"):
-    """Store the finished file of an export job in the database (one INSERT); returns its size."""
-    data = Path(path).read_bytes()
+    """Store the finished file of an export job in the database (a part at a time); returns its size."""
     with db.atomic():
-        StoredFile.delete().where(StoredFile.key == EXPORT_KEY + str(job_id)).execute()  # a retried job's
-        StoredFile.create(key=EXPORT_KEY + str(job_id), job_id=str(job_id), content_type=content_type,
-                          size=len(data), data=data)
-    return len(data)
+        stored_files.delete([EXPORT_KEY + str(job_id)])  # a retried job's
+        return stored_files.store(EXPORT_KEY + str(job_id), path, content_type, job_id=str(job_id))
 
 
 def discard_partial(job_id):
@@ -174,7 +172,7 @@ def purge_old_exports(max_age=MAX_AGE):
     removed = sorted(removed)
     for start in range(0, len(removed), 500):
         chunk = removed[start:start + 500]
-        StoredFile.delete().where(StoredFile.key.in_([EXPORT_KEY + job_id for job_id in chunk])).execute()
+        stored_files.delete(EXPORT_KEY + job_id for job_id in chunk)
         JobRecord.update(result="", message=EXPIRED).where(JobRecord.id.in_(chunk)).execute()
     return len(removed)
 
@@ -191,13 +189,15 @@ def own_job(scope, job_id, name):
     return reconciled(record)
 
 
+def has_file(record):
+    """Whether the export job's finished file can be downloaded (not yet made, failed, or purged)."""
+    return record.status == "finished" and stored_files.exists(EXPORT_KEY + str(record.id))
+
+
 def file_of(record):
-    """The finished file of an export job as a file object read from the database, or None
-    (not yet made, failed, or purged). Nothing is read from this machine's disk."""
-    if record.status != "finished":
-        return None
-    stored = StoredFile.get_or_none(StoredFile.key == EXPORT_KEY + str(record.id))
-    return io.BytesIO(bytes(stored.data)) if stored is not None else None
+    """The finished file of an export job from the database: (its row, an iterator of its content),
+    or None (not yet made, failed, or purged). Nothing is read from this machine's disk."""
+    return stored_files.parts(EXPORT_KEY + str(record.id)) if record.status == "finished" else None
 
 
 def materialize(path, data):

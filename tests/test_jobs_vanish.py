@@ -21,9 +21,9 @@ from rq.job import Job
 import jobs.context
 from jobs import enqueue
 from jobs.exports import export_subscriptions_csv
-from models import BulkItem, BulkRequest, JobRecord, Membership, Order, StoredFile, Subscription, User, db, utcnow
+from models import BulkItem, BulkRequest, JobRecord, Membership, Order, StoredFile, StoredFilePart, Subscription, User, db, utcnow
 from services import bulk as bulk_service
-from services import exports
+from services import exports, stored_files
 from services.scope import build_scope
 from tests.conftest import ROOT, make_app, sign_in
 from tests.test_jobs_rq import redis_url  # noqa: F401  (the module's private redis-server)
@@ -368,8 +368,10 @@ def test_maintenance_reconciles_and_purges(app, ctx):
     long_ago = utcnow() - datetime.timedelta(hours=2)
     JobRecord.create(id="6f1c2a3b-0000-4000-8000-00000000abcf", name="render_document", status="running",
                      started_at=long_ago, heartbeat_at=long_ago)
-    StoredFile.create(key="export:6f1c2a3b-0000-4000-8000-00000000abcf", job_id="6f1c2a3b-0000-4000-8000-00000000abcf",
-                      content_type="text/csv", size=1, data=b"x", created_at=utcnow() - datetime.timedelta(days=2))
+    stored_files.store("export:6f1c2a3b-0000-4000-8000-00000000abcf", b"x", "text/csv",
+                       job_id="6f1c2a3b-0000-4000-8000-00000000abcf")
+    StoredFile.update(created_at=utcnow() - datetime.timedelta(days=2)).execute()
+    file_id = StoredFile.get(StoredFile.key == "export:6f1c2a3b-0000-4000-8000-00000000abcf").id
     with app.app_context():
         job_id = enqueue(run_maintenance, track=True)
     record = _record(job_id)
@@ -377,6 +379,7 @@ def test_maintenance_reconciles_and_purges(app, ctx):
     assert "1 export files" in record.result
     assert _record("6f1c2a3b-0000-4000-8000-00000000abcf").status == "failed"
     assert not StoredFile.select().where(StoredFile.key == "export:6f1c2a3b-0000-4000-8000-00000000abcf").exists()
+    assert not StoredFilePart.select().where(StoredFilePart.file == file_id).exists()  # the parts went with it
 
 
 def test_a_pdf_made_by_a_worker_is_served_by_another_machine(app, ctx, tmp_path):

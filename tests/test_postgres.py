@@ -514,3 +514,22 @@ def test_a_prepared_lookup_survives_a_column_added_by_a_migration(pgdb):
         after = row_where(User, User.email, "admin@demo.dk")
         assert (after.id, after.email) == (before.id, "admin@demo.dk")
         transaction.rollback()
+
+
+def test_a_stored_file_is_kept_in_parts_bound_as_parameters(pgdb, monkeypatch):
+    """A part is sent apart from the statement (not written into its text, where psycopg would keep a
+    copy of each), and comes back byte for byte, NULs and all."""
+    from models import StoredFilePart
+    from services import stored_files
+
+    monkeypatch.setattr(stored_files, "PART_SIZE", 1000)
+    data = bytes(range(256)) * 10
+    with pgdb.atomic() as transaction:
+        assert stored_files.store("test:pg", data, "application/octet-stream") == len(data)
+        assert StoredFilePart.select().join(models.StoredFile).where(models.StoredFile.key == "test:pg").count() == 3
+        assert stored_files.content("test:pg") == data
+        stored, content = stored_files.parts("test:pg")
+        assert stored.size == len(data) and b"".join(content) == data
+        keys = [key for key in pgdb.connection()._prepared._counts if b"stored_file_part" in key[0]]
+        assert keys and all(len(key[0]) < 200 for key in keys)  # the statement's text, no data in it
+        transaction.rollback()

@@ -1,0 +1,101 @@
+"""Files kept in the database in parts: stored whole or not at all, sent a part at a time, their
+parts deleted with them, and the files of before the parts carried over by the migration."""
+import pytest
+from peewee import IntegrityError, SqliteDatabase
+from playhouse.migrations import Runner
+
+from jobs import enqueue
+from jobs.exports import export_subscriptions_csv
+from models import JobRecord, Membership, StoredFile, StoredFilePart, User, utcnow
+from models.database import MIGRATIONS_DIR
+from services import exports, stored_files
+
+
+@pytest.fixture(autouse=True)
+def small_parts(app, tmp_path, monkeypatch):
+    """Parts of 1 KiB, so that a demo export spans many; export scratch files in the test's folder."""
+    monkeypatch.setattr(stored_files, "PART_SIZE", 1024)
+    app.config["DATA_DIR"] = str(tmp_path / "data")
+
+
+def _parts(key):
+    stored = StoredFile.get(StoredFile.key == key)
+    return [len(bytes(data)) for (data,) in StoredFilePart.select(StoredFilePart.data)
+            .where(StoredFilePart.file == stored.id).order_by(StoredFilePart.number).tuples()]
+
+
+def test_a_file_is_kept_in_parts_and_read_back_whole(ctx, tmp_path):
+    data = bytes(range(256)) * 20 + b"end"  # 5,123 bytes: five whole parts and a short one
+    path = tmp_path / "file.bin"
+    path.write_bytes(data)
+    assert stored_files.store("test:path", path, "application/octet-stream", job_id="j1") == len(data)
+    assert stored_files.store("test:bytes", data, "application/pdf") == len(data)
+    assert _parts("test:path") == [1024] * 5 + [3]
+    stored, content = stored_files.parts("test:path")
+    assert stored.size == len(data) and stored.job_id == "j1" and stored.content_type == "application/octet-stream"
+    assert b"".join(content) == data
+    assert stored_files.content("test:bytes") == data
+    assert stored_files.exists("test:bytes") and not stored_files.exists("test:none")
+    assert stored_files.parts("test:none") is None and stored_files.content("test:none") is None
+    assert stored_files.store("test:empty", b"", "text/csv") == 0
+    assert stored_files.content("test:empty") == b""
+
+
+def test_a_second_file_under_a_key_is_refused_and_leaves_no_parts(ctx):
+    stored_files.store("test:once", b"a" * 3000, "text/csv")
+    before = StoredFilePart.select().count()
+    with pytest.raises(IntegrityError):
+        stored_files.store("test:once", b"b" * 3000, "text/csv")
+    assert StoredFilePart.select().count() == before
+    assert stored_files.content("test:once") == b"a" * 3000
+
+
+def test_deleting_a_file_deletes_its_parts_and_ends_a_send_under_way(ctx):
+    stored_files.store("test:gone", b"x" * 5000, "text/csv")
+    stored_files.store("test:other", b"y" * 5000, "text/csv")
+    _stored, content = stored_files.parts("test:gone")
+    assert next(content) == b"x" * 1024
+    stored_files.delete(["test:gone"])
+    assert list(content) == []  # nothing more, and nothing of another file
+    assert not StoredFilePart.select().join(StoredFile).where(StoredFile.key == "test:gone").exists()
+    assert stored_files.content("test:other") == b"y" * 5000
+
+
+def test_an_export_is_downloaded_from_its_parts(app, admin, ctx):
+    user = User.get(User.email == "admin@demo.dk")
+    membership = Membership.get(Membership.user == user)
+    with app.app_context():
+        job_id = enqueue(export_subscriptions_csv, membership.id, {}, track=True, user_id=user.id,
+                         company_id=membership.company_id)
+    assert JobRecord.get_by_id(job_id).status == "finished"
+    key = exports.EXPORT_KEY + job_id
+    with app.app_context():
+        scratch = exports.export_path(job_id).read_bytes()
+    assert len(_parts(key)) > 3  # the demo export is several KiB
+    status = admin.get(f"/subscriptions/export/{job_id}")
+    assert f"/subscriptions/export/{job_id}/download".encode() in status.data
+    download = admin.get(f"/subscriptions/export/{job_id}/download")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert download.headers["Content-Length"] == str(len(scratch))
+    assert download.headers["Content-Disposition"] == f"attachment; filename=abonnementer-{utcnow():%Y-%m-%d}.csv"
+    assert download.data == scratch
+    stored_files.delete([key])  # purged: the status says so and the download is gone
+    assert f"/subscriptions/export/{job_id}/download".encode() not in admin.get(f"/subscriptions/export/{job_id}").data
+    assert admin.get(f"/subscriptions/export/{job_id}/download").status_code == 404
+
+
+def test_the_migration_moves_each_stored_file_into_one_part(tmp_path):
+    database = SqliteDatabase(str(tmp_path / "old.db"), pragmas={"foreign_keys": 1})
+    runner = Runner(database, MIGRATIONS_DIR)
+    with database.connection_context():
+        runner.up("0026_subscription_tally")
+        database.execute_sql("INSERT INTO stored_file (created_at, key, job_id, content_type, size, data) "
+                             "VALUES ('2026-11-01 10:00:00', 'document:v1/invoice-7-da.pdf', NULL, "
+                             "'application/pdf', 4, ?)", (b"%PDF",))
+        runner.up()
+        columns = [column.name for column in database.get_columns("stored_file")]
+        assert "data" not in columns
+        rows = database.execute_sql("SELECT f.key, p.number, p.data FROM stored_file_part p "
+                                    "JOIN stored_file f ON f.id = p.file_id").fetchall()
+        assert rows == [("document:v1/invoice-7-da.pdf", 0, b"%PDF")]
+    database.close()
