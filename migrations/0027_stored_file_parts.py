@@ -7,7 +7,7 @@ worker stores and the web process sends it a megabyte at a time (services/stored
 file's row and its parts are written in one transaction, so a file is whole whenever it is
 visible, as before. Existing files become one part each.
 """
-from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model
+from peewee import BlobField, CharField, DateTimeField, ForeignKeyField, IntegerField, Model, PostgresqlDatabase
 
 
 def up(migrator, db):
@@ -35,9 +35,10 @@ def up(migrator, db):
 
 
 def down(migrator, db):
-    migrator.migrate(migrator.add_column("stored_file", "data", BlobField(default=b"")))
+    kind, empty = ("BYTEA", "''::bytea") if isinstance(db, PostgresqlDatabase) else ("BLOB", "X''")
+    db.execute_sql(f"ALTER TABLE stored_file ADD COLUMN data {kind} NOT NULL DEFAULT {empty}")
     # only files of one part come back whole; the rest are dropped (their jobs' results say so)
-    db.execute_sql("UPDATE stored_file SET data = (SELECT p.data FROM stored_file_part p "
-                   "WHERE p.file_id = stored_file.id AND p.number = 0)")
     db.execute_sql("DELETE FROM stored_file WHERE id IN (SELECT file_id FROM stored_file_part WHERE number > 0)")
+    db.execute_sql("UPDATE stored_file SET data = COALESCE((SELECT p.data FROM stored_file_part p "
+                   f"WHERE p.file_id = stored_file.id AND p.number = 0), {empty})")
     db.execute_sql("DROP TABLE stored_file_part")

@@ -77,8 +77,8 @@ ROLES = {
 # (a refused login or re-authentication is recorded) and the rows that slow down guessing.
 SESSION_TABLES = {"web_session"}
 MAY_CHANGE_WHEN_REFUSED = SESSION_TABLES | {"audit_event"}
-# Bookkeeping that is not a change someone made: background job state.
-NOT_A_CHANGE = SESSION_TABLES | {"job_record", "stored_file"}
+# Bookkeeping that is not a change someone made: background job state and files made once (a PDF).
+NOT_A_CHANGE = SESSION_TABLES | {"job_record", "stored_file", "stored_file_part"}
 
 SKIP_ENDPOINTS = {"static"}
 READERS = ("args", "form", "values")

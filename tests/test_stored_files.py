@@ -98,4 +98,13 @@ def test_the_migration_moves_each_stored_file_into_one_part(tmp_path):
         rows = database.execute_sql("SELECT f.key, p.number, p.data FROM stored_file_part p "
                                     "JOIN stored_file f ON f.id = p.file_id").fetchall()
         assert rows == [("document:v1/invoice-7-da.pdf", 0, b"%PDF")]
+        file_id = database.execute_sql("SELECT id FROM stored_file").fetchone()[0]
+        database.execute_sql("INSERT INTO stored_file (created_at, key, job_id, content_type, size) "
+                             "VALUES ('2026-11-01 10:00:00', 'export:two-parts', NULL, 'text/csv', 4)")
+        database.execute_sql("INSERT INTO stored_file_part (file_id, number, data) SELECT id, n, ? FROM stored_file, "
+                             "(SELECT 0 AS n UNION SELECT 1) WHERE key = 'export:two-parts'", (b"ab",))
+        runner.down("0026_subscription_tally")  # back: a file of one part whole, longer ones dropped
+        rows = database.execute_sql("SELECT id, key, data FROM stored_file").fetchall()
+        assert rows == [(file_id, "document:v1/invoice-7-da.pdf", b"%PDF")]
+        assert "stored_file_part" not in database.get_tables()
     database.close()
