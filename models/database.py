@@ -3,6 +3,7 @@ import contextlib
 import contextvars
 import logging
 import os
+import threading
 import time
 import weakref
 from pathlib import Path
@@ -36,7 +37,46 @@ POOL = {"max_connections": 32, "stale_timeout": 300}  # per process; a connectio
 logging.getLogger("peewee.pool").setLevel(logging.INFO)
 
 
-class PooledSqlite(PooledSqliteDatabase):
+class ForkSafePool:
+    """A pool inherited through fork() (gunicorn's preload, RQ's work horses) is never used by the
+    child: its connections belong to the parent (a PostgreSQL connection is a socket to one server
+    session), so the child starts an empty pool. Two processes on one session read each other's
+    results, and the second to prepare "_pg3_0" fails: found under load on PostgreSQL, where the
+    gunicorn master's in-process maintenance thread had pooled a connection that every worker
+    forked after it then shared."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _POOLS.add(self)
+
+    def forget_parent(self):
+        """In a forked child: drop the parent's connections, pooled, in use or held by the thread that
+        forked, without touching them (kept referenced: closing one would end the parent's session)."""
+        _INHERITED.extend(conn for _ts, _n, conn in self._connections)
+        _INHERITED.extend(pc.connection for pc in self._in_use.values())
+        if self._state.conn is not None:
+            _INHERITED.append(self._state.conn)
+        self._connections, self._in_use = [], {}
+        self._state.reset()
+        self._state.__dict__.pop("cursors", None)  # PooledSqlite's: the parent's cursors
+        # a lock another thread of the parent held at the fork would stay held in the child
+        self._pool_lock = threading.RLock()
+        self._pool_available = threading.Condition(self._pool_lock)
+
+
+_POOLS = weakref.WeakSet()  # every ForkSafePool of this process
+_INHERITED = []  # connections of a parent process: kept referenced, so the child never closes them
+
+
+def _forget_parent_connections():
+    for pool in list(_POOLS):
+        pool.forget_parent()
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
+class PooledSqlite(ForkSafePool, PooledSqliteDatabase):
     """SQLite connections kept open between requests, each handed back with no read snapshot left.
 
     A new SQLite connection reads and parses the whole schema (240 tables, indexes and triggers) on
@@ -46,13 +86,7 @@ class PooledSqlite(PooledSqliteDatabase):
     connection would then not see what other connections committed since (a job's "finished" stayed
     "queued" for the request thread). Every cursor handed out and still alive at check-in is closed
     then (weakly held: one that was dropped reset its statement already), which ends the read
-    transaction; a transaction left open is rolled back.
-    A pool inherited through fork() (gunicorn's preload, RQ's work horses) is never used by the child:
-    its connections belong to the parent, so the child starts an empty pool."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._pid = os.getpid()
+    transaction; a transaction left open is rolled back. Fork-safe (ForkSafePool)."""
 
     def cursor(self, named_cursor=None):
         cursor = super().cursor(named_cursor)
@@ -61,14 +95,6 @@ class PooledSqlite(PooledSqliteDatabase):
             cursors = self._state.cursors = weakref.WeakSet()
         cursors.add(cursor)
         return cursor
-
-    def _connect(self):
-        if self._pid != os.getpid():  # forked: forget the parent's connections without touching them
-            with self._pool_lock:
-                _INHERITED.extend(conn for _ts, _n, conn in self._connections)
-                _INHERITED.extend(pc.connection for pc in self._in_use.values())
-                self._connections, self._in_use, self._pid = [], {}, os.getpid()
-        return super()._connect()
 
     def _close(self, conn, close_conn=False):
         for cursor in list(self._state.__dict__.pop("cursors", ())):
@@ -112,7 +138,7 @@ def prepared_rows(model, sql, params):
     return [_instance(model, fields, row) for row in execute_prepared(sql, params).fetchall()]
 
 
-class PooledPostgres(PooledPsycopg3Database):
+class PooledPostgres(ForkSafePool, PooledPsycopg3Database):
     """psycopg 3 connections kept open between requests, checked out without a round trip while warm.
 
     Peewee's pool sends "SELECT 1" on every check-out to see that the server still holds the
@@ -120,7 +146,7 @@ class PooledPostgres(PooledPsycopg3Database):
     handed back less than PING_AFTER seconds ago is handed out again on its local state alone
     (closed, broken, or a transaction left open); one that idled longer is asked as before.
     Inside `execute_prepared` a query runs as a prepared statement (PreparedCursor); elsewhere the
-    connection's client-side binding cursor (open_database says why)."""
+    connection's client-side binding cursor (open_database says why). Fork-safe (ForkSafePool)."""
 
     def cursor(self, named_cursor=None):
         if named_cursor or not _PREPARED.get():
@@ -142,9 +168,6 @@ class PooledPostgres(PooledPsycopg3Database):
 
 
 register_database(PooledPostgres, "postgresql+pool")
-
-_INHERITED = []  # connections of a parent process: kept referenced, so the child never closes them
-
 
 def _pooled(url):
     """The URL of the pooled psycopg 3 kind of a PostgreSQL database: requests reuse connections

@@ -6,6 +6,7 @@ that sends it holds more than a part in memory.
 """
 import contextlib
 import io
+import itertools
 from pathlib import Path
 
 from models import StoredFile, StoredFilePart, db
@@ -40,7 +41,7 @@ def exists(key):
 def parts(key):
     """The file kept under `key`: its row and an iterator of its content, read one query a part; None
     when there is no such file. Parts are read by number until one is missing, so a file deleted while it is
-    being sent ends early rather than mixing in anything else."""
+    being sent ends early (short of its Content-Length) rather than mixing in anything else."""
     stored = StoredFile.get_or_none(StoredFile.key == key)
     if stored is None:
         return None
@@ -49,7 +50,7 @@ def parts(key):
         # a response's content is read after its request has ended and handed its connection
         # back: then a connection of its own, back when the last part is read or the client went
         with db.connection_context() if db.is_closed() else contextlib.nullcontext():
-            for number in range(-(-stored.size // PART_SIZE)):
+            for number in itertools.count():  # the parts as stored, whatever PART_SIZE is now
                 data = (StoredFilePart.select(StoredFilePart.data)
                         .where(StoredFilePart.file == stored.id, StoredFilePart.number == number).scalar())
                 if data is None:

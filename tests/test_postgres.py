@@ -533,3 +533,36 @@ def test_a_stored_file_is_kept_in_parts_bound_as_parameters(pgdb, monkeypatch):
         keys = [key for key in pgdb.connection()._prepared._counts if b"stored_file_part" in key[0]]
         assert keys and all(len(key[0]) < 200 for key in keys)  # the statement's text, no data in it
         transaction.rollback()
+
+
+def test_a_forked_child_never_shares_the_parents_session(pg_app):
+    """gunicorn's preload and RQ's work horses fork processes whose parent may have pooled a
+    connection (the gunicorn master's in-process maintenance thread): the child opens its own. On a
+    shared session the two read each other's results, and the second to prepare "_pg3_0" failed."""
+    import os
+
+    from models.database import execute_prepared
+
+    def backend():
+        return execute_prepared("SELECT pg_backend_pid() + %s", (0,)).fetchone()[0]  # prepared: "_pg3_0"
+
+    def child_has_its_own_session(parent):
+        pid = os.fork()
+        if pid == 0:  # the child
+            ok = False
+            try:
+                with database.connection_context():
+                    ok = backend() != parent
+            finally:
+                os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        return os.waitstatus_to_exitcode(status) == 0
+
+    database = db.obj
+    with database.connection_context():
+        parent = backend()
+    assert child_has_its_own_session(parent)  # forked with the connection in the pool
+    with database.connection_context():
+        assert backend() == parent  # the parent's pooled session, as before
+        assert child_has_its_own_session(parent)  # forked while this thread holds it
+        assert backend() == parent
