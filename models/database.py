@@ -59,7 +59,9 @@ class ForkSafePool:
         self._connections, self._in_use = [], {}
         self._state.reset()
         self._state.__dict__.pop("cursors", None)  # PooledSqlite's: the parent's cursors
-        # a lock another thread of the parent held at the fork would stay held in the child
+        # a lock another thread of the parent held at the fork (inside connect(), opening a connection)
+        # would stay held in the child for good: every thread of the child would wait on it
+        self._lock = threading.Lock() if self.thread_safe else self._lock
         self._pool_lock = threading.RLock()
         self._pool_available = threading.Condition(self._pool_lock)
 

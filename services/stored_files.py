@@ -40,8 +40,9 @@ def exists(key):
 
 def parts(key):
     """The file kept under `key`: its row and an iterator of its content, read one query a part; None
-    when there is no such file. Parts are read by number until one is missing, so a file deleted while it is
-    being sent ends early (short of its Content-Length) rather than mixing in anything else."""
+    when there is no such file. Parts are read by number until one is missing, so a file deleted (or
+    stored again) while it is being sent ends early, short of its Content-Length, rather than going on
+    with anything else."""
     stored = StoredFile.get_or_none(StoredFile.key == key)
     if stored is None:
         return None
@@ -51,8 +52,12 @@ def parts(key):
         # back: then a connection of its own, back when the last part is read or the client went
         with db.connection_context() if db.is_closed() else contextlib.nullcontext():
             for number in itertools.count():  # the parts as stored, whatever PART_SIZE is now
-                data = (StoredFilePart.select(StoredFilePart.data)
-                        .where(StoredFilePart.file == stored.id, StoredFilePart.number == number).scalar())
+                # the file by its key and time as well as its id: SQLite gives a deleted row's id to the
+                # next file stored, which may be another customer's
+                data = (StoredFilePart.select(StoredFilePart.data).join(StoredFile)
+                        .where(StoredFile.id == stored.id, StoredFile.key == key,
+                               StoredFile.created_at == stored.created_at, StoredFilePart.number == number)
+                        .scalar())
                 if data is None:
                     return
                 yield bytes(data)

@@ -189,6 +189,47 @@ def test_a_forked_child_never_uses_the_parents_pooled_connections(app, ctx):
         db.close()
 
 
+def test_a_child_forked_while_another_thread_opens_a_connection_can_connect(app, ctx, monkeypatch):
+    """A thread inside connect() holds peewee's connection lock (opening a connection, or a PostgreSQL
+    pool's ping): a child forked then inherits it held, and every thread of the child would wait on it
+    for good (gunicorn's master forks replacement workers while its maintenance thread connects)."""
+    import os
+    import signal
+    import threading
+
+    database = db.obj
+    real, inside, release, opener = database._connect, threading.Event(), threading.Event(), []
+
+    def slow_connect():
+        if threading.current_thread() in opener:
+            inside.set()
+            release.wait(10)
+        return real()
+
+    def open_one():
+        database.connect()
+        database.close()
+
+    monkeypatch.setattr(database, "_connect", slow_connect)
+    opener.append(threading.Thread(target=open_one))
+    opener[0].start()
+    assert inside.wait(5)  # the other thread holds the lock now
+    pid = os.fork()
+    if pid == 0:  # the child
+        ok = False
+        try:
+            signal.alarm(5)  # a lock held for good would hang here
+            database.connect()
+            ok = database.execute_sql("SELECT 1").fetchone() == (1,)
+            database.close()
+        finally:
+            os._exit(0 if ok else 1)
+    release.set()
+    opener[0].join(10)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+
+
 def test_a_search_with_many_matches_walks_the_sort_index_and_finds_the_same_rows(app, ctx, monkeypatch):
     from services import subscriptions as subs
 

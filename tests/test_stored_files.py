@@ -63,6 +63,40 @@ def test_deleting_a_file_deletes_its_parts_and_ends_a_send_under_way(ctx):
     assert stored_files.content("test:other") == b"y" * 5000
 
 
+def test_a_send_under_way_never_goes_on_with_a_file_stored_after_it(ctx):
+    """SQLite gives the id of a deleted newest row to the next one: the purge of a file being sent,
+    then another customer's export, or a retried job storing its file again."""
+    for key, stored_again in (("export:a", "export:b"), ("export:c", "export:c")):
+        stored_files.store(key, b"x" * 5000, "text/csv")
+        first, content = stored_files.parts(key)
+        assert next(content) == b"x" * 1024
+        stored_files.delete([key])
+        stored_files.store(stored_again, b"y" * 5000, "text/csv")
+        assert StoredFile.get(StoredFile.key == stored_again).id == first.id  # the id came back
+        assert list(content) == []
+        stored_files.delete([stored_again])
+
+
+def test_a_file_that_fails_while_stored_leaves_nothing(ctx, monkeypatch):
+    """The row and every part in one transaction: a failure at the third part keeps none of them."""
+    real, calls = stored_files.bound_cursor, []
+
+    def failing_third():
+        calls.append(1)
+        if len(calls) == 3:
+            raise OSError("disk full")
+        return real()
+
+    monkeypatch.setattr(stored_files, "bound_cursor", failing_third)
+    with pytest.raises(OSError):
+        stored_files.store("test:half", b"z" * 5000, "application/pdf")
+    assert len(calls) == 3
+    assert not stored_files.exists("test:half")
+    assert not StoredFilePart.select().join(StoredFile, on=(StoredFilePart.file == StoredFile.id)).where(
+        StoredFile.key == "test:half").exists()
+    assert StoredFilePart.select().count() == StoredFilePart.select().join(StoredFile).count()  # no orphan parts
+
+
 def test_an_export_is_downloaded_from_its_parts(app, admin, ctx):
     user = User.get(User.email == "admin@demo.dk")
     membership = Membership.get(Membership.user == user)
@@ -105,7 +139,7 @@ def test_the_migration_moves_each_stored_file_into_one_part(tmp_path):
                              "VALUES ('2026-11-01 10:00:00', 'export:two-parts', NULL, 'text/csv', 4)")
         database.execute_sql("INSERT INTO stored_file_part (file_id, number, data) SELECT id, n, ? FROM stored_file, "
                              "(SELECT 0 AS n UNION SELECT 1) WHERE key = 'export:two-parts'", (b"ab",))
-        runner.down("0026_subscription_tally")  # back: a file of one part whole, longer ones dropped
+        runner.down("0027_stored_file_parts")  # back: a file of one part whole, longer ones dropped
         rows = database.execute_sql("SELECT id, key, data FROM stored_file").fetchall()
         assert rows == [(file_id, "document:v1/invoice-7-da.pdf", b"%PDF")]
         assert "stored_file_part" not in database.get_tables()
