@@ -58,7 +58,6 @@ class ForkSafePool:
             _INHERITED.append(self._state.conn)
         self._connections, self._in_use = [], {}
         self._state.reset()
-        self._state.__dict__.pop("cursors", None)  # PooledSqlite's: the parent's cursors
         # a lock another thread of the parent held at the fork (inside connect(), opening a connection)
         # would stay held in the child for good: every thread of the child would wait on it
         self._lock = threading.Lock() if self.thread_safe else self._lock
@@ -89,6 +88,10 @@ class PooledSqlite(ForkSafePool, PooledSqliteDatabase):
     "queued" for the request thread). Every cursor handed out and still alive at check-in is closed
     then (weakly held: one that was dropped reset its statement already), which ends the read
     transaction; a transaction left open is rolled back. Fork-safe (ForkSafePool)."""
+
+    def forget_parent(self):
+        super().forget_parent()
+        self._state.__dict__.pop("cursors", None)  # the parent's cursors, as its connections
 
     def cursor(self, named_cursor=None):
         cursor = super().cursor(named_cursor)

@@ -30,6 +30,7 @@ prints every figure of issue 10 in one table.
 --json FILE also writes every figure as JSON.
 """
 import argparse
+import collections
 import json
 import logging
 import math
@@ -496,16 +497,15 @@ def measure_http(url, pages, args):
 def answers_not_ok(log_path):
     """From the portal's log of the run: its answers other than 200 by status and path, and gunicorn's
     worker timeouts. Failed requests beyond these never got an answer (wrk's own timeout)."""
-    counts = {}
+    counts = collections.Counter()
     for line in log_path.read_text(errors="replace").splitlines():
         if "WORKER TIMEOUT" in line:
-            counts["worker timeout"] = counts.get("worker timeout", 0) + 1
+            counts["worker timeout"] += 1
         elif line.startswith("{") and '"event": "request"' in line:
             entry = json.loads(line)
             if entry.get("status") != 200:
-                key = f"{entry.get('status')} {entry.get('path')}"
-                counts[key] = counts.get(key, 0) + 1
-    return counts
+                counts[f"{entry.get('status')} {entry.get('path')}"] += 1
+    return dict(counts)
 
 
 # -- heavy work ----------------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 A document never changes once issued, so its PDF is made once per language and kept in the
 database (services/stored_files.py, written in one transaction when complete), where every
-machine finds what any worker made; the key is kind + id + language + FORMAT_VERSION (raise the version when the layout
-changes and every PDF is made anew). DATA_DIR/documents/ is only this machine's cache of the
+machine finds what any worker made; the key is kind + id + language + FORMAT_VERSION (raise the
+version when the layout changes and every PDF is made anew). DATA_DIR/documents/ is only this machine's cache of the
 stored PDFs (e-mail attachments and send_file read it), filled from the database on first use:
 written under a temporary name and renamed, so a half-written PDF is never served. Callers
 have scope-checked the document.

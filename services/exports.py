@@ -7,8 +7,8 @@ decimals with a comma. Rows are written as they come from an iterator, so an exp
 (it is written under another name and renamed when complete).
 
 The finished file is kept in the database (services/stored_files.py: in parts, written in one
-transaction, so it is whole whenever it is visible): any web machine serves what any worker made. The worker's own copy under
-DATA_DIR/exports is scratch, purged with the stored file after MAX_AGE.
+transaction, so it is whole whenever it is visible): any web machine serves what any worker made.
+The worker's own copy under DATA_DIR/exports is scratch, purged with the stored file after MAX_AGE.
 """
 import csv
 import datetime
