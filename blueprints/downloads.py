@@ -1,21 +1,36 @@
-"""Sending a finished export file: the name is built here, never from input."""
+"""Sending files kept in the database (services/stored_files.py) a part at a time: exports, PDFs
+and ticket attachments. Their names are built by the server, never from input."""
+import unicodedata
+from urllib.parse import quote
+
 from flask import Response
 from werkzeug.exceptions import NotFound
-from werkzeug.http import dump_options_header
 
 from models import utcnow
 from services import exports
 
 
-def send_export(record, name):
-    """The job's CSV as `<name>-YYYY-MM-DD.csv`, sent from the database a part at a time; 404 while
-    it is not made, failed or purged."""
-    found = exports.file_of(record)
+def send_stored(found, filename, inline=False):
+    """The stored file `found` (stored_files.parts: its row and its content) as `filename`, sent as
+    it is read, with its length; 404 when `found` is None (not made yet, or gone)."""
     if found is None:
         raise NotFound()
     stored, content = found
     response = Response(content, mimetype=stored.content_type)
     response.content_length = stored.size
-    response.headers["Content-Disposition"] = dump_options_header(
-        "attachment", {"filename": f"{name}-{utcnow():%Y-%m-%d}.csv"})
+    response.headers.set("Content-Disposition", "inline" if inline else "attachment", **_names(filename))
     return response
+
+
+def _names(filename):
+    """The Content-Disposition name parameters, as flask.send_file makes them: a name that is not
+    ASCII goes as `filename*` (RFC 5987), with an ASCII approximation for old clients."""
+    if filename.isascii():
+        return {"filename": filename}
+    simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+    return {"filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")}
+
+
+def send_export(record, name):
+    """The job's CSV as `<name>-YYYY-MM-DD.csv`; 404 while it is not made, failed or purged."""
+    return send_stored(exports.file_of(record), f"{name}-{utcnow():%Y-%m-%d}.csv")

@@ -1,7 +1,7 @@
 """Invoices and credit notes: the list, details per user, "why did it change", PDF and e-invoice XML.
 
 Every read goes through services/invoices.py, which checks the right and the scope (404 for an
-id outside it) before anything else happens; documents are made and cached by
+id outside it) before anything else happens; documents are made and kept by
 services/documents.py and its job.
 """
 import io
@@ -13,6 +13,7 @@ from services import documents, exports, invoice_text
 from services import invoices as svc
 
 from .access import member
+from .downloads import send_stored
 from .rendering import navigate, render, wants_fragment
 
 bp = Blueprint("invoices", __name__, url_prefix="/invoices")
@@ -77,13 +78,12 @@ def _object(kind, obj_id):
 
 
 def _pdf(kind, obj_id):
-    """The cached PDF, opened in the browser; when not made yet, a job makes it and a page waits."""
+    """The stored PDF, opened in the browser; when not made yet, a job makes it and a page waits."""
     obj = _object(kind, obj_id)  # first: nothing is touched before the scope check
-    path = documents.cached_pdf(kind, obj.id, _language())
-    if path is not None:
+    found = documents.stored_pdf(kind, obj.id, _language())
+    if found is not None:
         # inline: it opens in the browser; app.py marks every non-static response no-store
-        return send_file(path, mimetype=documents.PDF_TYPE, as_attachment=False,
-                         download_name=documents.download_name(kind, obj, "pdf", _language()))
+        return send_stored(found, documents.download_name(kind, obj, "pdf", _language()), inline=True)
     job_id = svc.start_document(g.scope, kind, obj.id, _language())
     return _waiting(kind, obj, exports.own_job(g.scope, job_id, svc.DOCUMENT_JOB))
 
@@ -92,7 +92,7 @@ def _pdf_status(kind, obj_id, job_id):
     """The waiting page polls here; once the PDF is there, the browser goes to it."""
     obj = _object(kind, obj_id)
     record = exports.own_job(g.scope, job_id, svc.DOCUMENT_JOB)
-    if record.status == "finished" and documents.cached_pdf(kind, obj.id, _language()) is not None:
+    if record.status == "finished" and documents.has_pdf(kind, obj.id, _language()):
         return navigate(_pdf_url(kind, obj.id))
     return _waiting(kind, obj, record)
 

@@ -1,7 +1,7 @@
 """Support tickets: the list, creating one (about a subscription, an account or the company, with
 attachments), a ticket with its messages (also the front page's "Show more" fragment), replying,
 closing and reopening, and downloading attachments."""
-from flask import Blueprint, flash, g, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -11,6 +11,7 @@ from services.errors import ServiceError
 from services.ids import parse_id
 
 from .access import member
+from .downloads import send_stored
 from .rendering import render, wants_fragment
 
 bp = Blueprint("support", __name__, url_prefix="/support")
@@ -150,13 +151,12 @@ def reopen(ticket_id):
 @member("support")
 def attachment(ticket_id, attachment_id):
     """The file as a download only (never shown in the browser), to those who see the ticket."""
-    item, path = tickets.attachment_file(g.scope, ticket_id, attachment_id)
-    return send_attachment(item, path)
+    return send_attachment(*tickets.attachment_file(g.scope, ticket_id, attachment_id))
 
 
-def send_attachment(item, path):
-    response = send_file(path, mimetype=item.mime_type, as_attachment=True, download_name=item.name,
-                         max_age=0, conditional=False, etag=False)
+def send_attachment(item, found):
+    """The kept file under its sender's (sanitised) name, never shown in the browser."""
+    response = send_stored(found, item.name)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -24,8 +24,8 @@ SENT = "invoice.sent"  # the audit action, also what makes sending idempotent
 
 @job(retry=3, timeout=300)  # the PDF is made once and stored: safe to run again
 def render_document(kind, obj_id, lang):
-    """Make the PDF of an invoice or credit note in `lang`; returns its file name."""
-    return documents.render_pdf(kind, obj_id, lang).name
+    """Make the PDF of an invoice or credit note in `lang`; returns its key."""
+    return documents.render_pdf(kind, obj_id, lang)
 
 
 @job(retry=3, timeout=3600)
@@ -66,13 +66,13 @@ def addresses(text):
 
 
 def _send(invoice, recipients):
-    path = documents.render_pdf("invoice", invoice.id, MAIL_LANGUAGE)
+    key = documents.render_pdf("invoice", invoice.id, MAIL_LANGUAGE)
     with force_locale(regional(MAIL_LANGUAGE)):
         subject, body = mail_text(invoice)
         name = documents.download_name("invoice", invoice, "pdf", MAIL_LANGUAGE)
     message = queue_message("email", ", ".join(recipients), body, subject=subject,
                             company=invoice.account.company_id,
-                            attachment=Attachment(path, name, documents.PDF_TYPE))
+                            attachment=Attachment(key, name, documents.PDF_TYPE))
     audit.record(SENT, customer=invoice.customer_id, company=invoice.account.company_id, obj=invoice,
                  number=invoice.number, recipients=recipients, message=message.id)
 

@@ -56,9 +56,9 @@ class JobRecord(TimestampedModel):
 class StoredFile(TimestampedModel):
     """A finished file, its content in parts (StoredFilePart): written in one transaction, so it is
     complete whenever it is visible (services/stored_files.py)."""
-    key = CharField(max_length=120, unique=True)  # "export:<job id>", "document:v1/invoice-7-da.pdf"
+    key = CharField(max_length=120, unique=True)  # "export:<job id>", "document:v1/invoice-7-da.pdf", "attachment:<key>"
     job_id = CharField(max_length=36, null=True, index=True)
-    content_type = CharField(max_length=64)
+    content_type = CharField(max_length=100)  # a ticket attachment's as well (an .xlsx type is 65 long)
     size = IntegerField()
 
     class Meta:

@@ -21,8 +21,8 @@ class OutboxMessage(TimestampedModel):
     sent_at = DateTimeField(null=True)
     # holds a login or activation code: the body is wiped once delivered (outside demo mode)
     sensitive = BooleanField(default=False)
-    # one file sent along (e-mail only): a path relative to DATA_DIR, the name the recipient
-    # sees, and its MIME type; empty: none
+    # one file sent along (e-mail only): its key among the stored files (services/stored_files.py),
+    # the name the recipient sees, and its MIME type; empty: none
     attachment = CharField(default="")
     attachment_name = CharField(default="")
     attachment_type = CharField(max_length=64, default="")

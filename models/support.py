@@ -70,7 +70,7 @@ class TicketMessage(TimestampedModel):
 
 
 class TicketAttachment(TimestampedModel):
-    """A file sent with a message: stored under DATA_DIR/attachments/<key>, never under static/."""
+    """A file sent with a message: kept as the stored file "attachment:<key>" (services/ticket_files.py)."""
 
     ticket = ForeignKeyField(SupportTicket, backref="attachments", on_delete="CASCADE")
     message = ForeignKeyField(TicketMessage, backref="attachments", on_delete="CASCADE")

@@ -7,6 +7,7 @@ import zlib
 
 from models import Outage, OutageAlert, Subscription, SupportTicket, TicketAttachment, TicketMessage
 
+from . import stored_files, ticket_files
 from .demo_data import DETAILED_SUBSCRIPTIONS, EMPLOYEE_NUMBER, _at
 from .working_hours import add_working_hours
 
@@ -83,7 +84,8 @@ def _png(width=48, height=32):
 
 
 def demo_file(key):
-    """The bytes of a demo attachment (written to DATA_DIR on first use), or None."""
+    """The bytes of a demo attachment, or None (kept with the demo data; migration 0028 keeps them
+    for demo databases made before)."""
     if key == "demo-forbrug-marts":
         lines = ["Nummer;Navn;Roaming (kr.)", "20 00 00 01;Mette Jensen;1.204,50", "20 11 22 33;Ole Hansen;812,25"]
         return ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
@@ -135,6 +137,8 @@ def create_tickets(ctx):
             messages += 1
             if key:
                 name, mime_type = ATTACHMENTS[key]
+                if not stored_files.exists(ticket_files.KEY_PREFIX + key):
+                    stored_files.store(ticket_files.KEY_PREFIX + key, demo_file(key), mime_type)
                 TicketAttachment.create(ticket=ticket, message=message, uploaded_by=writer, key=key, name=name,
                                         mime_type=mime_type, size=len(demo_file(key)), created_at=stamp)
                 files += 1

@@ -2,15 +2,11 @@
 
 A document never changes once issued, so its PDF is made once per language and kept in the
 database (services/stored_files.py, written in one transaction when complete), where every
-machine finds what any worker made; the key is kind + id + language + FORMAT_VERSION (raise the
-version when the layout changes and every PDF is made anew). DATA_DIR/documents/ is only this machine's cache of the
-stored PDFs (e-mail attachments and send_file read it), filled from the database on first use:
-written under a temporary name and renamed, so a half-written PDF is never served. Callers
-have scope-checked the document.
+machine finds what any worker made and nothing is kept on a web machine's disk; the key is kind +
+id + language + FORMAT_VERSION (raise the version when the layout changes and every PDF is made
+anew). Callers have scope-checked the document.
 """
-import os
-import tempfile
-from pathlib import Path
+import io
 
 from flask import current_app
 from flask_babel import force_locale
@@ -18,7 +14,6 @@ from peewee import IntegrityError
 from werkzeug.exceptions import NotFound
 
 from . import invoice_pdf, stored_files, ubl
-from .exports import materialize
 from .locale import regional
 
 FORMAT_VERSION = 1
@@ -37,72 +32,38 @@ def _kind(kind):
 
 
 def language(lang):
-    """One of the portal's languages; anything else is Danish (it goes into a path)."""
+    """One of the portal's languages; anything else is Danish (it goes into a key)."""
     return lang if lang in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
-def folder():
-    path = Path(current_app.config["DATA_DIR"]) / "documents" / f"v{FORMAT_VERSION}"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def pdf_key(kind, obj_id, lang):
+    """'document:v1/invoice-12-da.pdf': where the PDF is kept (stored_files)."""
+    return f"document:v{FORMAT_VERSION}/{_kind(kind)}-{int(obj_id)}-{language(lang)}.pdf"
 
 
-def pdf_path(kind, obj_id, lang):
-    return folder() / f"{_kind(kind)}-{int(obj_id)}-{language(lang)}.pdf"
+def stored_pdf(kind, obj_id, lang):
+    """The PDF made earlier (on any machine), as stored_files.parts gives it, or None."""
+    return stored_files.parts(pdf_key(kind, obj_id, lang))
 
 
-def _key(path):
-    return f"document:v{FORMAT_VERSION}/{path.name}"
-
-
-def cached_pdf(kind, obj_id, lang):
-    """The PDF made earlier (on any machine), as a path in this machine's cache, or None."""
-    return _local_copy(pdf_path(kind, obj_id, lang))
-
-
-def read_cached(path):
-    """The bytes of a PDF given by its cache path (an e-mail's attachment), from this machine's
-    cache or else from the database, where the machine that made it stored it."""
-    local = _local_copy(path)
-    if local is None:
-        raise FileNotFoundError(path.name)
-    return local.read_bytes()
-
-
-def _local_copy(path):
-    """`path` in this machine's cache, filled from the database when another machine made it."""
-    if path.exists():
-        return path
-    data = stored_files.content(_key(path))
-    return None if data is None else materialize(path, data)
-
-
-def _store(path, data):
-    """Keep the finished PDF in the database; two renders of one document race harmlessly."""
-    try:
-        stored_files.store(_key(path), data, PDF_TYPE)
-    except IntegrityError:
-        pass  # made at the same time elsewhere: same content
+def has_pdf(kind, obj_id, lang):
+    """Whether the PDF is made (its content is not read)."""
+    return stored_files.exists(pdf_key(kind, obj_id, lang))
 
 
 def render_pdf(kind, obj_id, lang):
-    """Make the PDF in `lang` (or find it made) and return its path. :raise 404: no such document."""
-    path = cached_pdf(kind, obj_id, lang)
-    if path is not None:
-        return path
-    path = pdf_path(kind, obj_id, lang)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.stem + ".", suffix=".part")
+    """Make the PDF in `lang` unless it is made, and return its key. :raise 404: no such document."""
+    key = pdf_key(kind, obj_id, lang)
+    if stored_files.exists(key):
+        return key
+    out = io.BytesIO()
+    with force_locale(regional(language(lang))):
+        invoice_pdf.write(kind, obj_id, out)
     try:
-        with os.fdopen(fd, "w+b") as out, force_locale(regional(language(lang))):
-            invoice_pdf.write(kind, obj_id, out)
-            out.seek(0)
-            data = out.read()
-        _store(path, data)
-        os.replace(partial, path)  # two renders of one document race harmlessly: same content
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return path
+        stored_files.store(key, out.getvalue(), PDF_TYPE)
+    except IntegrityError:
+        pass  # made at the same time elsewhere: same content
+    return key
 
 
 def xml_bytes(kind, obj):

@@ -14,7 +14,6 @@ import csv
 import datetime
 import decimal
 import os
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -200,19 +199,6 @@ def file_of(record):
     return stored_files.parts(EXPORT_KEY + str(record.id)) if record.status == "finished" else None
 
 
-def materialize(path, data):
-    """Write `data` to `path` whole (temporary name, then rename): a local copy of a stored file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, partial = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(partial, path)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def reconciled(record):

@@ -3,7 +3,6 @@ import os
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app, has_request_context, request
 from flask_babel import force_locale
@@ -12,14 +11,15 @@ from jobs import enqueue
 from jobs.messages import deliver_message
 from models import OutboxMessage
 
+from . import stored_files
 from .locale import regional
 
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file sent along with an e-mail: it must lie under DATA_DIR (the outbox keeps the path)."""
+    """A file sent along with an e-mail: one kept in the database (the outbox keeps its key)."""
 
-    path: Path
+    key: str  # services/stored_files.py
     name: str  # what the recipient sees
     mime_type: str
 
@@ -31,11 +31,9 @@ def queue_message(channel, recipient, body, subject="", user=None, company=None,
     where /dev/outbox is the delivery). `attachment`: an Attachment (e-mail only)."""
     files = {}
     if attachment is not None:
-        if channel != "email":
-            raise ValueError("only e-mails carry attachments")
-        data_dir = Path(current_app.config["DATA_DIR"]).resolve()
-        files = {"attachment": str(Path(attachment.path).resolve().relative_to(data_dir)),
-                 "attachment_name": attachment.name, "attachment_type": attachment.mime_type}
+        if channel != "email" or not stored_files.exists(attachment.key):
+            raise ValueError("only e-mails carry attachments, and only files kept in the database")
+        files = {"attachment": attachment.key, "attachment_name": attachment.name, "attachment_type": attachment.mime_type}
     message = OutboxMessage.create(channel=channel, recipient=recipient, subject=subject,
                                    body=body, user=user, company=company, sensitive=sensitive, **files)
     enqueue(deliver_message, message.id)

@@ -48,19 +48,20 @@ def parts(key):
         return None
 
     def read():
-        # a response's content is read after its request has ended and handed its connection
-        # back: then a connection of its own, back when the last part is read or the client went
-        with db.connection_context() if db.is_closed() else contextlib.nullcontext():
-            for number in itertools.count():  # the parts as stored, whatever PART_SIZE is now
+        for number in itertools.count():  # the parts as stored, whatever PART_SIZE is now
+            # a response's content is read after its request has ended and handed its connection back:
+            # then each part on a connection of its own, back in the pool before the part is sent, so
+            # nothing is held while the client reads or when it goes away
+            with db.connection_context() if db.is_closed() else contextlib.nullcontext():
                 # the file by its key and time as well as its id: SQLite gives a deleted row's id to the
                 # next file stored, which may be another customer's
                 data = (StoredFilePart.select(StoredFilePart.data).join(StoredFile)
                         .where(StoredFile.id == stored.id, StoredFile.key == key,
                                StoredFile.created_at == stored.created_at, StoredFilePart.number == number)
                         .scalar())
-                if data is None:
-                    return
-                yield bytes(data)
+            if data is None:
+                return
+            yield bytes(data)
 
     return stored, read()
 

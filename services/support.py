@@ -181,18 +181,12 @@ def _check_files(errors, uploads):
 
 
 def _add_message(ticket, author_id, body, files, from_staff=False):
-    """The message and its attachments; files are written first and removed again if the
-    transaction fails, so no half-made message stays behind."""
-    keys = ticket_files.store(files)
-    try:
-        with db.atomic():
-            message = TicketMessage.create(ticket=ticket.id, author=author_id, from_staff=from_staff, body=body)
-            for item, key in zip(files, keys):
-                TicketAttachment.create(ticket=ticket.id, message=message.id, uploaded_by=author_id, key=key,
-                                        name=item.name, mime_type=item.mime_type, size=len(item.data))
-    except Exception:
-        ticket_files.discard(keys)
-        raise
+    """The message and its attachments, in one transaction: no half-made message stays behind."""
+    with db.atomic():
+        message = TicketMessage.create(ticket=ticket.id, author=author_id, from_staff=from_staff, body=body)
+        for item, key in zip(files, ticket_files.store(files), strict=True):
+            TicketAttachment.create(ticket=ticket.id, message=message.id, uploaded_by=author_id, key=key,
+                                    name=item.name, mime_type=item.mime_type, size=len(item.data))
     return message
 
 
@@ -291,7 +285,7 @@ def reopen_ticket(scope, ticket_id):
 
 
 def attachment_file(scope, ticket_id, attachment_id):
-    """(attachment, path) of a file on one of the scope's tickets.
+    """(attachment, its kept file as stored_files.parts gives it) of a file on one of the scope's tickets.
 
     :raise 404: the ticket is outside the scope, the file is not on it, or it is gone.
     """
@@ -303,10 +297,10 @@ def _attachment(ticket_id, attachment_id):
     attachment_id = parse_id(attachment_id)
     item = attachment_id and TicketAttachment.get_or_none(TicketAttachment.id == attachment_id,
                                                           TicketAttachment.ticket == ticket_id)
-    path = ticket_files.path_of(item.key) if item else None
-    if path is None:
+    found = ticket_files.file_of(item.key) if item else None
+    if found is None:
         raise NotFound()
-    return item, path
+    return item, found
 
 
 # -- operator staff -----------------------------------------------------------------------------

@@ -2,8 +2,8 @@
 
 A file is allowed when its extension is on the list AND its content is of that type (magic
 bytes, or plain text without control characters), so a renamed program is refused. Files are
-stored under DATA_DIR/attachments/ with a name the server makes; the sender's name is kept only
-(sanitised) as the name of the download.
+kept in the database (services/stored_files.py), where every web machine finds them, under a key
+the server makes; the sender's name is kept only (sanitised) as the name of the download.
 """
 import io
 import re
@@ -11,11 +11,11 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
-from pathlib import Path
 
-from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
+
+from . import stored_files
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 3
@@ -130,43 +130,21 @@ def check_uploads(uploads):
     return checked, (" ".join(problems) or None)
 
 
-def folder():
-    return Path(current_app.config["DATA_DIR"]) / "attachments"
+KEY_PREFIX = "attachment:"  # stored_files key: the prefix and the attachment's own key
 
 
 def store(checked):
-    """Write the files; returns their keys (the server's names). The caller deletes them again
-    (`discard`) when the database write that records them fails."""
-    target = folder()
-    target.mkdir(parents=True, exist_ok=True)
+    """Keep the files in the database; returns their keys (the server's names). Call inside the
+    transaction that records them, so a message and its files are kept together or not at all."""
     keys = []
     for item in checked:
         key = uuid.uuid4().hex
-        (target / key).write_bytes(item.data)
+        stored_files.store(KEY_PREFIX + key, item.data, item.mime_type)
         keys.append(key)
     return keys
 
 
-def discard(keys):
-    for key in keys:
-        path = path_of(key)
-        if path is not None:
-            path.unlink(missing_ok=True)
-
-
-def path_of(key):
-    """The stored file of `key`, or None for a key that is not one of ours or a file that is gone.
-    The demo data's files are written from the code on first use (the demo database is copied
-    around without them)."""
-    if not re.fullmatch(r"[0-9a-z-]{8,40}", key or ""):
-        return None
-    path = folder() / key
-    if not path.exists():
-        from .demo_support import demo_file
-
-        data = demo_file(key)
-        if data is None:
-            return None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return path
+def file_of(key):
+    """The kept file of `key` (stored_files.parts: its row and its content), or None for a file that
+    is gone."""
+    return stored_files.parts(KEY_PREFIX + key)

@@ -11,6 +11,7 @@ import time
 import tracemalloc
 import xml.etree.ElementTree as ET
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -22,8 +23,8 @@ from werkzeug.exceptions import NotFound
 
 from jobs.billing import run_billing
 from jobs.documents import SENT, render_document, send_invoices
-from models import Account, AuditEvent, CreditNote, Invoice, InvoiceLine, OutboxMessage, Subscription, User, db
-from services import credit_notes, documents, invoice_pdf, ubl
+from models import Account, AuditEvent, CreditNote, Invoice, InvoiceLine, OutboxMessage, StoredFile, Subscription, User, db
+from services import credit_notes, documents, invoice_pdf, stored_files, ubl
 from services.messages import Attachment, queue_message
 from tests.conftest import make_app
 from tests.test_email_smtp import Collector, _free_port
@@ -41,9 +42,14 @@ def _invoice(number):
     return Invoice.get(Invoice.number == number)
 
 
-def _text(path):
+def _pdf(kind, obj_id, lang):
+    """The PDF's bytes, made (or found made) and kept in the database."""
+    return stored_files.content(documents.render_pdf(kind, obj_id, lang))
+
+
+def _text(data):
     """Every page's text, with the no-break spaces Babel puts in amounts made plain."""
-    reader = PdfReader(str(path))
+    reader = PdfReader(io.BytesIO(data))
     return [re.sub(r"\s+", " ", page.extract_text().replace("\xa0", " ")) for page in reader.pages]
 
 
@@ -56,9 +62,9 @@ def _kr(ore, locale="da_DK"):
 def test_danish_invoice_pdf_carries_what_a_danish_invoice_must(app):
     with app.app_context():
         invoice = _invoice("F10000028")
-        path = documents.render_pdf("invoice", invoice.id, "da")
-        pages = _text(path)
-        assert path.read_bytes().startswith(b"%PDF")
+        data = _pdf("invoice", invoice.id, "da")
+        pages = _text(data)
+        assert data.startswith(b"%PDF")
         text = " ".join(pages)
         assert "Faktura" in text and "F10000028" in text
         assert "Nordtele A/S" in text and "CVR-nr. 29900000" in text  # the seller
@@ -77,9 +83,9 @@ def test_danish_invoice_pdf_carries_what_a_danish_invoice_must(app):
 
 def test_pdf_pages_are_numbered_and_repeat_the_lines_header(app):
     with app.app_context():
-        path = documents.render_pdf("invoice", _invoice("F10000028").id, "da")
-    pages = _text(path)
-    assert len(PdfReader(str(path)).pages) == len(pages) > 2
+        data = _pdf("invoice", _invoice("F10000028").id, "da")
+    pages = _text(data)
+    assert len(PdfReader(io.BytesIO(data)).pages) == len(pages) > 2
     for number, page in enumerate(pages, start=1):
         assert f"Side {number} af {len(pages)}" in page
     for page in pages[:-1]:  # the lines run over every page but perhaps the last
@@ -89,7 +95,7 @@ def test_pdf_pages_are_numbered_and_repeat_the_lines_header(app):
 def test_english_pdf_says_invoice(app):
     with app.app_context():
         invoice = _invoice("F10000028")
-        text = " ".join(_text(documents.render_pdf("invoice", invoice.id, "en")))
+        text = " ".join(_text(_pdf("invoice", invoice.id, "en")))
     assert "Invoice" in text and "Faktura" not in text
     assert "Page 1 of" in text and "CVR no. 29900000" in text
     assert _kr(invoice.total, "en_GB") in text or f"DKK {Decimal(invoice.total) / 100:,.2f}" in text
@@ -101,7 +107,7 @@ def test_exempt_reminder_fee_stands_apart(app):
         invoice = _invoice("F10000031")  # Demo Service's Hovedkonto in October: the reminder fee
         fee = invoice.lines.where(InvoiceLine.kind == "fee_reminder").get()
         assert fee.vat_rate == 0
-        text = " ".join(_text(documents.render_pdf("invoice", invoice.id, "da")))
+        text = " ".join(_text(_pdf("invoice", invoice.id, "da")))
     assert f"Momsfri {_kr(fee.amount)}" in text  # the line, marked
     assert f"Momsfrit {_kr(fee.amount)} {_kr(0)}" in text  # its own row in the VAT summary
     assert "ikke omfattet af moms" in text
@@ -111,8 +117,8 @@ def test_credit_note_pdf_names_the_invoice_it_credits(app):
     with app.app_context():
         note = CreditNote.get(CreditNote.number == "K10000001")
         credited = note.invoice.number
-        text = " ".join(_text(documents.render_pdf("credit_note", note.id, "da")))
-        english = " ".join(_text(documents.render_pdf("credit_note", note.id, "en")))
+        text = " ".join(_text(_pdf("credit_note", note.id, "da")))
+        english = " ".join(_text(_pdf("credit_note", note.id, "en")))
     assert "Kreditnota" in text and "K10000001" in text and credited in text
     assert note.reason in text and _kr(note.total) in text
     assert "Credit note" in english and credited in english
@@ -147,35 +153,43 @@ def test_a_4000_line_invoice_renders_in_bounded_memory(app):
     assert peak < 60_000_000, peak  # the drawing of ~110 pages, not a copy per line
 
 
-def test_render_pdf_is_cached_per_language(app):
+def test_render_pdf_is_made_once_per_language_and_kept_in_the_database(app):
     with app.app_context():
         invoice_id = _invoice("F10000028").id
-        assert documents.cached_pdf("invoice", invoice_id, "da") is None
+        assert not documents.has_pdf("invoice", invoice_id, "da") and documents.stored_pdf("invoice", invoice_id, "da") is None
         danish = documents.render_pdf("invoice", invoice_id, "da")
-        assert documents.cached_pdf("invoice", invoice_id, "da") == danish
-        danish.write_bytes(danish.read_bytes() + b"%kept")  # a second render would replace the file
-        assert documents.render_pdf("invoice", invoice_id, "da") == danish
-        assert danish.read_bytes().endswith(b"%kept")
+        assert danish == f"document:v1/invoice-{invoice_id}-da.pdf" and documents.has_pdf("invoice", invoice_id, "da")
+        made = StoredFile.get(StoredFile.key == danish)
+        assert documents.render_pdf("invoice", invoice_id, "da") == danish  # found, not made again
+        assert StoredFile.select().where(StoredFile.key == danish).count() == 1
         english = documents.render_pdf("invoice", invoice_id, "en")
-        assert english != danish and english.read_bytes() != danish.read_bytes()
+        assert english != danish and stored_files.content(english) != stored_files.content(danish)
         assert documents.render_pdf("invoice", invoice_id, "xx") == danish  # an unknown language is Danish
-        assert not list(danish.parent.glob("*.part"))
+        stored, content = documents.stored_pdf("invoice", invoice_id, "da")
+        assert stored.id == made.id and stored.content_type == "application/pdf"
+        assert b"".join(content) == stored_files.content(danish) and stored.size == len(stored_files.content(danish))
+    assert not Path(app.config["DATA_DIR"]).exists()  # nothing on this machine's disk
 
 
-def test_render_refuses_unknown_documents_and_leaves_no_file(app):
+def _documents():
+    return StoredFile.select().where(StoredFile.key.startswith("document:")).count()
+
+
+def test_render_refuses_unknown_documents_and_keeps_nothing(app):
     with app.app_context():
+        before = _documents()
         with pytest.raises(NotFound):
             documents.render_pdf("invoice", 999999, "da")
         with pytest.raises(NotFound):
             documents.render_pdf("receipt", 1, "da")
-        assert not list(documents.folder().iterdir())
+        assert _documents() == before
 
 
 def test_render_document_job_makes_the_pdf(app):
     with app.app_context():
         note = CreditNote.get(CreditNote.number == "K10000001")
-        assert render_document("credit_note", note.id, "en") == f"credit_note-{note.id}-en.pdf"
-        assert documents.cached_pdf("credit_note", note.id, "en").read_bytes().startswith(b"%PDF")
+        assert render_document("credit_note", note.id, "en") == f"document:v1/credit_note-{note.id}-en.pdf"
+        assert _pdf("credit_note", note.id, "en").startswith(b"%PDF")
 
 
 def test_download_names_are_built_by_the_server(app):
@@ -365,7 +379,7 @@ def test_a_billing_run_mails_the_new_invoices_and_makes_their_pdfs(smtp_app, smt
         mailed = [i for i in created if i.invoice_format == "pdf_email" and i.account.invoice_emails]
         assert mailed and len(handler.envelopes) == len(mailed)
         for invoice in created:
-            assert documents.cached_pdf("invoice", invoice.id, "da") is not None
+            assert documents.has_pdf("invoice", invoice.id, "da")
 
 
 def test_demo_outbox_shows_the_attachment(app):
@@ -377,16 +391,16 @@ def test_demo_outbox_shows_the_attachment(app):
     assert "faktura-F10000031.pdf" in page
 
 
-def test_an_attachment_must_be_an_email_file_under_data_dir(app, tmp_path):
-    outside = tmp_path / "elsewhere.pdf"
-    outside.write_bytes(b"%PDF")
+def test_an_attachment_must_be_a_stored_file_on_an_email(app):
     with app.app_context():
+        with pytest.raises(ValueError):  # nothing kept under that key
+            queue_message("email", "a@demo.dk", "x", attachment=Attachment("document:v1/none.pdf", "x.pdf", "application/pdf"))
+        made = documents.render_pdf("invoice", _invoice("F10000028").id, "da")
         with pytest.raises(ValueError):
-            queue_message("email", "a@demo.dk", "x", attachment=Attachment(outside, "x.pdf", "application/pdf"))
-        inside = documents.render_pdf("invoice", _invoice("F10000028").id, "da")
-        with pytest.raises(ValueError):
-            queue_message("sms", "+4520000001", "x", attachment=Attachment(inside, "x.pdf", "application/pdf"))
+            queue_message("sms", "+4520000001", "x", attachment=Attachment(made, "x.pdf", "application/pdf"))
         assert not OutboxMessage.select().where(OutboxMessage.attachment != "").exists()
+        message = queue_message("email", "a@demo.dk", "x", attachment=Attachment(made, "x.pdf", "application/pdf"))
+        assert message.attachment == made
 
 
 def test_a_typical_invoice_renders_fast(app):

@@ -432,7 +432,7 @@ def test_pdf_is_made_by_a_job_then_served_inline(admin, ctx):
     assert admin.get(f"/invoices/{invoice.id}/pdf/{job.id}", headers=EN).status_code == 302
     response = admin.get(f"/invoices/{invoice.id}.pdf", headers=EN)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    assert response.data.startswith(b"%PDF")
+    assert response.data.startswith(b"%PDF") and response.headers["Content-Length"] == str(len(response.data))
     assert response.headers["Cache-Control"] == "no-store"  # never kept by any cache (app.py)
     assert response.headers["Content-Disposition"] == "inline; filename=invoice-F10000028.pdf"
     # a credit note likewise

@@ -383,16 +383,18 @@ def test_maintenance_reconciles_and_purges(app, ctx):
 
 
 def test_a_pdf_made_by_a_worker_is_served_by_another_machine(app, ctx, tmp_path):
-    """The PDF lives in the database: a machine with an empty DATA_DIR serves it."""
+    """The PDF lives in the database only: a machine with an empty DATA_DIR serves it, and neither
+    machine keeps a copy on its disk."""
     from models import Invoice
-    from services import documents
+    from services import documents, stored_files
 
     invoice = Invoice.select().order_by(Invoice.id).first()
+    app.config["DATA_DIR"] = str(tmp_path / "machine-1")
     with app.app_context():
-        made = documents.render_pdf("invoice", invoice.id, "da")
-        data = made.read_bytes()
+        data = stored_files.content(documents.render_pdf("invoice", invoice.id, "da"))
+        assert data.startswith(b"%PDF")
     other = make_app(app.config["DATABASE_URL"].split("sqlite:///", 1)[1], DATA_DIR=tmp_path / "machine-2")
     with other.app_context():
-        served = documents.cached_pdf("invoice", invoice.id, "da")
-        assert served is not None and served.read_bytes() == data
-        assert str(served).startswith(str(tmp_path / "machine-2"))
+        stored, content = documents.stored_pdf("invoice", invoice.id, "da")
+        assert stored.size == len(data) and b"".join(content) == data
+    assert not (tmp_path / "machine-1").exists() and not (tmp_path / "machine-2" / "documents").exists()

@@ -21,7 +21,11 @@ from models import (
     Customer,
     Invoice,
     Membership,
+    StoredFile,
     Subscription,
+    SupportTicket,
+    TicketAttachment,
+    TicketMessage,
     User,
     db,
 )
@@ -533,6 +537,35 @@ def test_a_stored_file_is_kept_in_parts_bound_as_parameters(pgdb, monkeypatch):
         keys = [key for key in pgdb.connection()._prepared._counts if key[0].startswith(b"INSERT INTO stored_file_part")]
         assert keys and all(len(key[0]) < 200 for key in keys)  # the statement's text, no data in it
         transaction.rollback()
+
+
+def test_ticket_attachments_are_kept_in_the_database_and_migrate_both_ways(pgdb, tmp_path, monkeypatch):
+    """An .xlsx attachment's type is 65 characters (0028 widens the column on PostgreSQL), and 0028's
+    down writes the attachments back to disk and its up reads them in again, with RETURNING through
+    a binding cursor."""
+    from playhouse.migrations import Runner
+
+    from models.database import MIGRATIONS_DIR
+    from services import stored_files, ticket_files
+
+    xlsx = ticket_files.ALLOWED["xlsx"][0]
+    data = b"PK" + bytes(range(256)) * 5000  # 1.2 MB: two parts
+    key, = ticket_files.store([ticket_files.CheckedFile("ark.xlsx", xlsx, data)])
+    attachment = TicketAttachment.create(ticket=SupportTicket.select().first(), message=TicketMessage.select().first(),
+                                         key=key, name="ark.xlsx", mime_type=xlsx, size=len(data))
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))  # no app: the migration reads the environment
+    runner = Runner(pgdb, MIGRATIONS_DIR)
+    try:
+        runner.down("0028_files_in_the_database")
+        assert (tmp_path / "attachments" / key).read_bytes() == data and stored_files.parts("attachment:" + key) is None
+        runner.up()
+        assert stored_files.content("attachment:" + key) == data
+        assert StoredFile.get(StoredFile.key == "attachment:" + key).content_type == xlsx
+        assert stored_files.content("attachment:demo-skaermbillede").startswith(b"\x89PNG")
+    finally:
+        runner.up()
+        attachment.delete_instance()
+        stored_files.delete(["attachment:" + key])
 
 
 def test_a_forked_child_never_shares_the_parents_session(pg_app):

@@ -6,7 +6,7 @@ from playhouse.migrations import Runner
 
 from jobs import enqueue
 from jobs.exports import export_subscriptions_csv
-from models import JobRecord, Membership, StoredFile, StoredFilePart, User, utcnow
+from models import JobRecord, Membership, StoredFile, StoredFilePart, User, db, utcnow
 from models.database import MIGRATIONS_DIR
 from services import exports, stored_files
 
@@ -61,6 +61,21 @@ def test_deleting_a_file_deletes_its_parts_and_ends_a_send_under_way(ctx):
     assert list(content) == []  # nothing more, and nothing of another file
     assert not StoredFilePart.select().join(StoredFile).where(StoredFile.key == "test:gone").exists()
     assert stored_files.content("test:other") == b"y" * 5000
+
+
+def test_a_send_after_its_request_holds_no_connection_between_parts(app):
+    """A response's content is read after the request gave its connection back: each part then takes
+    a connection of its own and gives it back before the part is sent."""
+    with app.app_context():
+        with db.connection_context():
+            stored_files.store("test:held", b"z" * 3000, "text/csv")
+            _stored, content = stored_files.parts("test:held")
+        assert db.is_closed()
+        assert next(content) == b"z" * 1024
+        assert db.is_closed()  # not held while the client reads the part
+        content.close()  # the client went away: nothing to give back
+        with db.connection_context():
+            stored_files.delete(["test:held"])
 
 
 def test_a_send_under_way_never_goes_on_with_a_file_stored_after_it(ctx):
@@ -143,4 +158,44 @@ def test_the_migration_moves_each_stored_file_into_one_part(tmp_path):
         rows = database.execute_sql("SELECT id, key, data FROM stored_file").fetchall()
         assert rows == [(file_id, "document:v1/invoice-7-da.pdf", b"%PDF")]
         assert "stored_file_part" not in database.get_tables()
+    database.close()
+
+
+def test_the_migration_keeps_ticket_attachments_in_the_database_and_outbox_keys(tmp_path, monkeypatch):
+    """0028: an attachment on this machine's disk, a demo one made by the code, one whose file was
+    gone, and an e-mail naming its PDF by path; and back."""
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))  # no app: the migration reads the environment
+    folder = tmp_path / "data" / "attachments"
+    folder.mkdir(parents=True)
+    (folder / "0123456789abcdef0123456789abcdef").write_bytes(b"x" * 2_500_000)  # three parts
+    database = SqliteDatabase(str(tmp_path / "old.db"), pragmas={"foreign_keys": 0})  # rows without parents
+    runner = Runner(database, MIGRATIONS_DIR)
+    with database.connection_context():
+        runner.up("0027_stored_file_parts")
+        for n, key in enumerate(("0123456789abcdef0123456789abcdef", "demo-skaermbillede", "fedcba9876543210fedcba9876543210")):
+            database.execute_sql("INSERT INTO ticket_attachment (created_at, ticket_id, message_id, key, name, mime_type, size) "
+                                 "VALUES ('2026-11-01 10:00:00', 1, ?, ?, 'f', 'text/plain', 1)", (n + 1, key))
+        database.execute_sql("INSERT INTO outbox_message (created_at, channel, recipient, subject, body, status, attempts, "
+                             "error, sensitive, attachment, attachment_name, attachment_type) VALUES ('2026-11-01 10:00:00', "
+                             "'email', 'a@demo.dk', 's', 'b', 'sent', 1, '', 0, 'documents/v1/invoice-7-da.pdf', "
+                             "'faktura.pdf', 'application/pdf')")
+        runner.up()
+
+        def kept():
+            rows = database.execute_sql("SELECT f.key, f.size, p.number, length(p.data) FROM stored_file f "
+                                        "JOIN stored_file_part p ON p.file_id = f.id ORDER BY f.key, p.number").fetchall()
+            return [(key[len("attachment:"):], size, number, length) for key, size, number, length in rows]
+
+        assert kept() == [("0123456789abcdef0123456789abcdef", 2_500_000, 0, 1 << 20),
+                          ("0123456789abcdef0123456789abcdef", 2_500_000, 1, 1 << 20),
+                          ("0123456789abcdef0123456789abcdef", 2_500_000, 2, 2_500_000 - (2 << 20)),
+                          ("demo-skaermbillede", kept()[3][1], 0, kept()[3][1])]  # the gone one stays gone
+        assert database.execute_sql("SELECT attachment FROM outbox_message").fetchone() == ("document:v1/invoice-7-da.pdf",)
+        (folder / "0123456789abcdef0123456789abcdef").unlink()  # a machine with an empty disk
+        runner.down("0028_files_in_the_database")
+        assert (folder / "0123456789abcdef0123456789abcdef").read_bytes() == b"x" * 2_500_000
+        assert (folder / "demo-skaermbillede").read_bytes().startswith(b"\x89PNG")
+        assert database.execute_sql("SELECT count(*) FROM stored_file").fetchone() == (0,)
+        assert database.execute_sql("SELECT count(*) FROM stored_file_part").fetchone() == (0,)
+        assert database.execute_sql("SELECT attachment FROM outbox_message").fetchone() == ("documents/v1/invoice-7-da.pdf",)
     database.close()

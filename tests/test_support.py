@@ -24,6 +24,7 @@ from models import (
     Outage,
     OutageAlert,
     OutboxMessage,
+    StoredFile,
     Subscription,
     SupportTicket,
     TicketAttachment,
@@ -32,6 +33,7 @@ from models import (
     db,
     utcnow,
 )
+from services import stored_files
 from services.working_hours import add_working_hours, closed_days, easter_sunday, is_working_day, working_time_between
 from tests.conftest import count_queries, make_app, sign_in
 
@@ -167,6 +169,13 @@ def data_dir(app, tmp_path):
     return Path(app.config["DATA_DIR"])
 
 
+DEMO_FILES = {"attachment:demo-forbrug-marts", "attachment:demo-skaermbillede"}
+
+
+def _stored_attachments():
+    return {key for (key,) in StoredFile.select(StoredFile.key).where(StoredFile.key.startswith("attachment:")).tuples()}
+
+
 def ticket(number):
     return SupportTicket.get(SupportTicket.number == number)
 
@@ -210,9 +219,11 @@ def test_admin_creates_a_ticket_about_a_subscription_with_attachments(admin, ctx
     assert [(f.name, f.mime_type) for f in files] == [
         ("fejl.pdf", "application/pdf"), ("Skærmbillede 1.png", "image/png"),
         ("liste.xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")]
-    for f in files:  # stored outside static/ under a name the server made
-        assert (data_dir / "attachments" / f.key).exists() and re.fullmatch(r"[0-9a-f]{32}", f.key)
-    assert not list(Path("static").rglob(files[0].key))
+    for f, content in zip(files, (PDF, PNG, xlsx_bytes()), strict=True):  # in the database, under a server-made key
+        assert re.fullmatch(r"[0-9a-f]{32}", f.key) and f.size == len(content)
+        assert stored_files.content(f"attachment:{f.key}") == content
+        assert StoredFile.get(StoredFile.key == f"attachment:{f.key}").content_type == f.mime_type
+    assert not data_dir.exists() and not list(Path("static").rglob(files[0].key))  # on no machine's disk
     event = AuditEvent.get(AuditEvent.action == "ticket.create", AuditEvent.object_id == str(item.id))
     assert json.loads(event.details)["attachments"] == 3
 
@@ -221,6 +232,7 @@ def test_admin_creates_a_ticket_about_a_subscription_with_attachments(admin, ctx
     assert "sla-due" in page  # the response-time target, not answered yet
     download = admin.get(f"/support/{item.id}/attachments/{files[0].id}")
     assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Length"] == str(len(PDF))
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert download.mimetype == "application/pdf"
@@ -265,7 +277,7 @@ def test_attachments_are_checked_by_type_and_content(admin, ctx, data_dir, name,
     response = post_ticket(admin, files=[(name, content)])
     assert response.status_code == 422 and message in response.get_data(as_text=True)
     assert (SupportTicket.select().count(), TicketAttachment.select().count()) == before
-    assert not (data_dir / "attachments").exists() or not any((data_dir / "attachments").iterdir())
+    assert _stored_attachments() == DEMO_FILES
 
 
 def test_attachment_size_and_count_limits(admin, ctx, data_dir):
@@ -278,6 +290,33 @@ def test_attachment_size_and_count_limits(admin, ctx, data_dir):
     response = post_ticket(admin, files=[("ok.txt", b"ok")], subject="")
     assert "Choose the files again" in response.get_data(as_text=True)
     assert TicketAttachment.select().where(TicketAttachment.key.not_in(["demo-forbrug-marts", "demo-skaermbillede"])).count() == 0
+    assert _stored_attachments() == DEMO_FILES
+
+
+def test_a_message_and_its_files_are_kept_together_or_not_at_all(admin, ctx, data_dir, monkeypatch):
+    created = TicketAttachment.create
+
+    def second_fails(**fields):  # the second file's row cannot be written: its message is rolled back
+        if TicketAttachment.select().where(TicketAttachment.ticket == fields["ticket"]).exists():
+            raise RuntimeError("disk full")
+        return created(**fields)
+
+    monkeypatch.setattr(TicketAttachment, "create", second_fails)
+    before = (SupportTicket.select().count(), TicketMessage.select().count())
+    with pytest.raises(RuntimeError):
+        post_ticket(admin, files=[("a.txt", b"first"), ("b.txt", b"second")])
+    assert (SupportTicket.select().count(), TicketMessage.select().count()) == before
+    assert _stored_attachments() == DEMO_FILES  # neither file is kept
+
+
+def test_an_attachment_is_found_from_another_machine(admin, ctx, data_dir, app):
+    assert post_ticket(admin, files=[("log.txt", b"line 1\n")]).status_code == 302
+    item = TicketAttachment.select().order_by(TicketAttachment.id.desc()).first()
+    app.config["DATA_DIR"] = str(data_dir.parent / "another-machine")  # a web machine with a disk of its own
+    download = admin.get(f"/support/{item.ticket_id}/attachments/{item.id}")
+    assert download.status_code == 200 and download.data == b"line 1\n"
+    stored_files.delete([f"attachment:{item.key}"])  # gone: not found, on any machine
+    assert admin.get(f"/support/{item.ticket_id}/attachments/{item.id}").status_code == 404
 
 
 def test_a_request_over_the_upload_limit_is_refused_with_a_message(admin, ctx, data_dir, monkeypatch):

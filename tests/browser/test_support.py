@@ -1,8 +1,9 @@
 """Support and outages in a real browser at 360 px and 1280 px: "Show more" on the front page folds
-again and says so (aria-expanded, "Show less"), a ticket with an attachment about a subscription
+again and says so (aria-expanded, "Show less"), a ticket with an attachment (downloaded again) about a subscription
 found with the picker, the ticket page with its SLA, /outages, and the staff's ticket and outage
 pages; axe on each, no sideways scrolling; screenshots in test-artifacts/support-*.png."""
 import re
+from pathlib import Path
 
 from playwright.sync_api import expect
 
@@ -71,6 +72,9 @@ def test_tickets_outages_and_the_staff_side(server_url, browser, signed_in_state
     page.wait_for_url(re.compile(r"/support/\d+$"))
     expect(page.locator("h1")).to_have_text("Telefonen genstarter")
     expect(page.get_by_role("link", name="fejl.pdf")).to_be_visible()
+    with page.expect_download() as caught:  # a download, from the database, under its sender's name
+        page.get_by_role("link", name="fejl.pdf").click()
+    assert caught.value.suggested_filename == "fejl.pdf" and Path(caught.value.path()).read_bytes() == PDF
     expect(page.locator(".sla .badge")).to_contain_text("Awaiting answer")
     _check(page, artifacts, "ticket")
 
