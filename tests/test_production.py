@@ -3,8 +3,9 @@ redis-server, TWO web processes (gunicorn as the Procfile starts it) and ONE wor
 
 Each process gets a DATA_DIR of its own, as separate machines would: what one makes and another
 serves must go through PostgreSQL or Redis. The test logs in on web 1, goes on with the same
-session on web 2, starts a CSV export on web 1 that the worker makes, and downloads it from web 2;
-it checks readiness, /metrics and the structured logs of all three processes.
+session on web 2, starts a CSV export on web 1 that the worker makes, and downloads it from web 2,
+sends a ticket's attachment to web 1 and downloads it from web 2, asks web 1 for an invoice PDF that
+the worker makes and opens it from web 2; it checks readiness, /metrics and the structured logs of all three processes.
 """
 import http.cookiejar
 import json
@@ -150,14 +151,29 @@ class Browser:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self._NoRedirect)
 
-    def request(self, url, data=None, headers=None):
-        body = urllib.parse.urlencode(data).encode() if data is not None else None
-        req = urllib.request.Request(url, data=body, headers=headers or {})
+    def request(self, url, data=None, headers=None, files=None):
+        """GET, or POST `data` (with `files`, {field: (file name, bytes)}, as multipart/form-data)."""
+        headers = dict(headers or {})
+        if files:
+            body, headers["Content-Type"] = _multipart(data, files)
+        else:
+            body = urllib.parse.urlencode(data).encode() if data is not None else None
+        req = urllib.request.Request(url, data=body, headers=headers)
         try:
             with self.opener.open(req, timeout=20) as response:
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()
+
+
+def _multipart(fields, files):
+    boundary = uuid.uuid4().hex
+    parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode()
+             for name, value in fields.items()]
+    parts += [f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+              f"Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n"
+              for name, (filename, content) in files.items()]
+    return b"".join(parts) + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"
 
 
 def _csrf(html):
@@ -285,6 +301,32 @@ def test_two_web_processes_and_a_worker_share_everything_through_postgres_and_re
         time.sleep(0.3)
     csv_text = body.decode("utf-8-sig")
     assert "hansen" in csv_text.lower() and csv_text.count("\n") > 1
+
+    # a ticket's attachment sent to web 1, downloaded from web 2
+    _, _, page = browser.request(f"{web1}/support/new")
+    attached = b"Nummer;Forbrug\r\n20000001;12\r\n"
+    status, headers, body = browser.request(
+        f"{web1}/support/new", {"category": "question", "concern": "", "subject": "Forbrug", "body": "Se filen.",
+                                "csrf_token": _csrf(page)}, files={"attachments": ("forbrug.csv", attached)})
+    assert status == 302, body[:2000]
+    _, _, page = browser.request(urllib.parse.urljoin(web2, urlsplit(headers["Location"]).path))
+    link = re.search(rb'href="(/support/\d+/attachments/\d+)"', page)
+    assert link, page[:2000]
+    status, headers, body = browser.request(f"{web2}{link.group(1).decode()}")
+    assert status == 200 and body == attached and "forbrug.csv" in headers["Content-Disposition"]
+
+    # an invoice PDF asked for on web 1, made by the worker, opened from web 2
+    _, _, page = browser.request(f"{web1}/invoices")
+    invoice_id = re.search(rb'href="/invoices/(\d+)"', page).group(1).decode()
+    status, headers, body = browser.request(f"{web1}/invoices/{invoice_id}.pdf")
+    assert status == 200 and headers["Content-Type"].startswith("text/html")  # a page that waits for the job
+    deadline = time.monotonic() + 30
+    while not (headers["Content-Type"] == "application/pdf" and body.startswith(b"%PDF")):
+        assert status == 200, body[:1000]
+        if time.monotonic() > deadline:
+            pytest.fail(f"the PDF was not served by web 2 within 30 s:\n{worker.output()[-4000:]}")
+        time.sleep(0.3)
+        status, headers, body = browser.request(f"{web2}/invoices/{invoice_id}.pdf")
 
     # readiness and metrics on both
     for base in (web1, web2):
