@@ -140,7 +140,7 @@ def prepared_rows(model, sql, params):
     """The rows of fixed SQL that selects `model`'s columns in their order (`_meta.sorted_fields`, as
     `model.select()` does), as model instances, through `execute_prepared`."""
     fields = model._meta.sorted_fields
-    return [_instance(model, fields, row) for row in execute_prepared(sql, params).fetchall()]
+    return [instance_of(model, fields, row) for row in execute_prepared(sql, params).fetchall()]
 
 
 class PooledPostgres(ForkSafePool, PooledPsycopg3Database):
@@ -302,7 +302,9 @@ def column_where(model, columns, field, value):
     return execute_prepared(sql, (value,)).fetchall()
 
 
-def _instance(model, fields, values):
+def instance_of(model, fields, values):
+    """A `model` instance of database `values` for `fields` (as a SELECT of those columns read them),
+    clean: no defaults filled in for the fields left out, nothing marked as changed."""
     obj = model(__no_default__=1, **{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
     obj._dirty.clear()
     return obj
@@ -328,6 +330,6 @@ def joined_rows(key, build, params, models):
         for model, own in zip(models, fields, strict=True):
             part = values[at:at + len(own)]
             at += len(own)
-            row.append(None if part[0] is None else _instance(model, own, part))
+            row.append(None if part[0] is None else instance_of(model, own, part))
         rows.append(tuple(row))
     return rows

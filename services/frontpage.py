@@ -5,7 +5,7 @@ Both are read with a fixed number of queries that don't grow with the customer (
 outages in services/outages.py (`front_page`), the tickets here.
 """
 from models import Account, Subscription, SupportTicket, db
-from models.database import execute_prepared
+from models.database import execute_prepared, instance_of
 
 from . import outages
 
@@ -70,22 +70,16 @@ def _ticket_sql(p, companies, accounts):
             f"WHERE t.id IN ({newest}) AND t.customer_id = {p} ORDER BY t.updated_at DESC, t.id DESC LIMIT {p}")
 
 
-def _instance(model, fields, values):
-    obj = model(**{f.name: f.python_value(v) for f, v in zip(fields, values, strict=True)})
-    obj._dirty.clear()
-    return obj
-
-
 def _ticket(row):
     """A SupportTicket with its subscription and account attached (no query when the page uses them)."""
-    ticket = _instance(SupportTicket, _TICKET_FIELDS, row[:len(_TICKET_FIELDS)])
+    ticket = instance_of(SupportTicket, _TICKET_FIELDS, row[:len(_TICKET_FIELDS)])
     at = len(_TICKET_FIELDS)
     for model, names in _CONCERN_FIELDS:
         fields = [model._meta.fields[name] for name in names]
         values = row[at:at + len(names)]
         at += len(names)
         if values[0] is not None:
-            related = _instance(model, fields, values)
+            related = instance_of(model, fields, values)
             if model is Subscription:
                 ticket.subscription = related
             else:
