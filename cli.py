@@ -1,4 +1,4 @@
-"""Flask CLI commands: migrate, demo-data, translate, purge, end-due, port-due, billing-run, rotate-totp-key."""
+"""Flask CLI commands: migrate, demo-data, translate, purge, import-attachments, end-due, port-due, billing-run, rotate-totp-key."""
 import subprocess  # nosec B404  # pybabel runs as a child process, see pybabel()
 import sys
 import time
@@ -68,6 +68,18 @@ def register_cli(app):
         from jobs.maintenance import purge_expired
 
         enqueue(purge_expired)
+
+    @app.cli.command("import-attachments")
+    @click.option("--folder", type=click.Path(file_okay=False, path_type=Path), default=None,
+                  help="Where the files are (default: DATA_DIR/attachments).")
+    def import_attachments_command(folder):
+        """Keep in the database the ticket attachments this machine held on disk (before migration 0028)."""
+        from services.ticket_files import import_folder
+
+        folder = folder or Path(app.config["DATA_DIR"]) / "attachments"
+        with db.connection_context():
+            imported, kept, missing = import_folder(folder)
+        click.echo(f"{imported} imported from {folder}, {kept} kept already, {missing} not found here")
 
     @app.cli.command("end-due")
     def end_due_command():

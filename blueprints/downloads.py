@@ -1,5 +1,6 @@
 """Sending files kept in the database (services/stored_files.py) a part at a time: exports, PDFs
-and ticket attachments. Their names are built by the server, never from input."""
+and ticket attachments. Their names are built by the server (an attachment's is its sender's name,
+sanitised when it was received), never taken from the request."""
 import unicodedata
 from urllib.parse import quote
 

@@ -5,13 +5,16 @@ was a file under DATA_DIR/attachments on the machine that received it (any other
 answered 404), and an e-mail's PDF was named in the outbox by its path in a machine's cache of
 the stored PDFs. Now each attachment is the stored file "attachment:<key>" (services/ticket_files.py),
 read here from DATA_DIR/attachments, or for the demo data's two files from the code that makes
-them; an attachment whose file was gone already stays gone (its download answers 404, as
-before). The outbox names the stored file ("document:v1/invoice-7-da.pdf" for
-"documents/v1/invoice-7-da.pdf"). The files on disk are left where they are: the down migration
-writes back any that were made since. An .xlsx type is 65 characters, so a stored file's type
-may now be 100 long (PostgreSQL; SQLite does not hold a text to its declared length).
+them. With several web machines each held the files it received: the release step imports this
+machine's, says how many it did not find, and `flask import-attachments` imports the rest on each
+other machine (an attachment whose file is nowhere answers 404, as before). The outbox names the
+stored file ("document:v1/invoice-7-da.pdf" for "documents/v1/invoice-7-da.pdf"). The files on
+disk are left where they are: the down migration writes back any that were made since. An .xlsx
+type is 65 characters, so a stored file's type may now be 100 long (PostgreSQL; SQLite does not
+hold a text to its declared length).
 """
 import contextlib
+import logging
 import os
 import re
 from pathlib import Path
@@ -19,6 +22,7 @@ from pathlib import Path
 from flask import current_app, has_app_context
 from peewee import PostgresqlDatabase
 
+log = logging.getLogger(__name__)
 PART_SIZE = 1 << 20  # as services/stored_files.py
 PREFIX = "attachment:"
 
@@ -58,9 +62,11 @@ def up(migrator, db):
     folder = _folder()
     kept = {key for (key,) in db.execute_sql(f"SELECT key FROM stored_file WHERE key LIKE {p}", (PREFIX + "%",))}
     attachments = db.execute_sql("SELECT key, mime_type, created_at FROM ticket_attachment ORDER BY id").fetchall()
+    missing = 0
     for key, mime_type, created_at in attachments:
         content = None if PREFIX + key in kept else _content(folder, key)
         if content is None:
+            missing += PREFIX + key not in kept
             continue
         with _cursor(db) as cursor:
             cursor.execute(f"INSERT INTO stored_file (created_at, key, job_id, content_type, size) "
@@ -72,6 +78,9 @@ def up(migrator, db):
                                (file_id, number, content[at:at + PART_SIZE]))
     db.execute_sql(f"UPDATE outbox_message SET attachment = 'document:' || substr(attachment, 11) "
                    f"WHERE attachment LIKE {p}", ("documents/%",))
+    if missing:
+        log.warning("0028: %d ticket attachments are not in %s: run `flask import-attachments` on each web "
+                    "machine that received attachments", missing, folder)
 
 
 def down(migrator, db):

@@ -199,8 +199,6 @@ def file_of(record):
     return stored_files.parts(EXPORT_KEY + str(record.id)) if record.status == "finished" else None
 
 
-
-
 def reconciled(record):
     """The job's record after checking that its worker is still there (jobs/state.py): a job
     whose worker is gone ends failed, or is queued again when it may run twice."""

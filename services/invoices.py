@@ -493,7 +493,7 @@ def explain(scope, invoice_id):
 
 # -- documents -------------------------------------------------------------------------------
 
-DOCUMENT_JOB = "render_document"  # jobs/documents.py: makes and caches a PDF
+DOCUMENT_JOB = "render_document"  # jobs/documents.py: makes a PDF and keeps it in the database
 
 
 def start_document(scope, kind, obj_id, lang):

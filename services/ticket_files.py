@@ -11,9 +11,12 @@ import unicodedata
 import uuid
 import zipfile
 from dataclasses import dataclass
+from pathlib import Path
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
+
+from models import TicketAttachment
 
 from . import stored_files
 
@@ -148,3 +151,22 @@ def file_of(key):
     """The kept file of `key` (stored_files.parts: its row and its content), or None for a file that
     is gone."""
     return stored_files.parts(KEY_PREFIX + key)
+
+
+def import_folder(folder):
+    """Keep in the database the attachments whose files lie in `folder` (DATA_DIR/attachments before
+    migration 0028, on each web machine that received some) and are not kept yet; returns how many
+    were (imported, kept already, still missing). Run on every machine that held attachments."""
+    folder = Path(folder)
+    imported = kept = missing = 0
+    for key, mime_type in TicketAttachment.select(TicketAttachment.key, TicketAttachment.mime_type).tuples():
+        if stored_files.exists(KEY_PREFIX + key):
+            kept += 1
+            continue
+        path = folder / key
+        if not re.fullmatch(r"[0-9a-z-]{8,40}", key) or not path.is_file():
+            missing += 1
+            continue
+        stored_files.store(KEY_PREFIX + key, path, mime_type)
+        imported += 1
+    return imported, kept, missing

@@ -1,5 +1,5 @@
 """Invoice documents: the PDF (what a Danish invoice must carry, both languages, page numbers,
-a 4,000-line invoice), the cache, Peppol BIS 3 UBL (the UBL 2.1 schema and the sums), and the
+a 4,000-line invoice), kept once per language in the database, Peppol BIS 3 UBL (the UBL 2.1 schema and the sums), and the
 e-mails with the PDF after a billing run, through a real SMTP server."""
 import datetime
 import email

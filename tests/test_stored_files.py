@@ -161,7 +161,7 @@ def test_the_migration_moves_each_stored_file_into_one_part(tmp_path):
     database.close()
 
 
-def test_the_migration_keeps_ticket_attachments_in_the_database_and_outbox_keys(tmp_path, monkeypatch):
+def test_the_migration_keeps_ticket_attachments_in_the_database_and_outbox_keys(tmp_path, monkeypatch, caplog):
     """0028: an attachment on this machine's disk, a demo one made by the code, one whose file was
     gone, and an e-mail naming its PDF by path; and back."""
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))  # no app: the migration reads the environment
@@ -180,6 +180,7 @@ def test_the_migration_keeps_ticket_attachments_in_the_database_and_outbox_keys(
                              "'email', 'a@demo.dk', 's', 'b', 'sent', 1, '', 0, 'documents/v1/invoice-7-da.pdf', "
                              "'faktura.pdf', 'application/pdf')")
         runner.up()
+        assert "0028: 1 ticket attachments are not in" in caplog.text and "flask import-attachments" in caplog.text
 
         def kept():
             rows = database.execute_sql("SELECT f.key, f.size, p.number, length(p.data) FROM stored_file f "

@@ -319,6 +319,23 @@ def test_an_attachment_is_found_from_another_machine(admin, ctx, data_dir, app):
     assert admin.get(f"/support/{item.ticket_id}/attachments/{item.id}").status_code == 404
 
 
+def test_attachments_held_on_a_machines_disk_are_imported_once(app, ctx, tmp_path):
+    """Before migration 0028 each web machine kept the files it received: `flask import-attachments`
+    on each keeps its files in the database; a file found nowhere stays missing."""
+    message = TicketMessage.select().first()
+    for key in ("0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"):
+        TicketAttachment.create(ticket=message.ticket_id, message=message.id, key=key, name=f"{key[:4]}.txt",
+                                mime_type="text/plain", size=5)
+    (tmp_path / "0123456789abcdef0123456789abcdef").write_bytes(b"held\n")  # on this machine only
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["import-attachments", "--folder", str(tmp_path)])
+    assert result.exit_code == 0 and result.output.startswith("1 imported"), result.output
+    assert "2 kept already, 1 not found here" in result.output  # the demo's two are kept with the demo data
+    assert stored_files.content("attachment:0123456789abcdef0123456789abcdef") == b"held\n"
+    again = runner.invoke(args=["import-attachments", "--folder", str(tmp_path)])
+    assert again.output.startswith("0 imported") and "3 kept already, 1 not found here" in again.output
+
+
 def test_a_request_over_the_upload_limit_is_refused_with_a_message(admin, ctx, data_dir, monkeypatch):
     from services import ticket_files
 
