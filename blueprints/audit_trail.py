@@ -57,4 +57,4 @@ def export_status(job_id):
 @bp.route("/export/<job_id>/download")
 @member("users")
 def download(job_id):
-    return send_export(_own_job(job_id), "audit-trail")
+    return send_export(_own_job(job_id), {"da": "aktivitetslog", "en": "audit-trail"})

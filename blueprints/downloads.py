@@ -5,6 +5,7 @@ import unicodedata
 from urllib.parse import quote
 
 from flask import Response
+from flask_babel import get_locale
 from werkzeug.exceptions import NotFound
 
 from models import utcnow
@@ -32,6 +33,8 @@ def _names(filename):
     return {"filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")}
 
 
-def send_export(record, name):
-    """The job's CSV as `<name>-YYYY-MM-DD.csv`; 404 while it is not made, failed or purged."""
+def send_export(record, names):
+    """The job's CSV as `<name>-YYYY-MM-DD.csv`, the name in the page's language ({"da": …, "en": …});
+    404 while it is not made, failed or purged."""
+    name = names.get(get_locale().language, names["da"])
     return send_stored(exports.file_of(record), f"{name}-{utcnow():%Y-%m-%d}.csv")

@@ -18,7 +18,7 @@ from services.order_text import reason_text
 from .access import employee
 from .auth import error_text
 from .rendering import navigate, render, wants_fragment
-from .step_up import go_verify, is_fresh
+from .step_up import go_verify, is_fresh, resuming
 
 bp = Blueprint("me", __name__)
 
@@ -34,7 +34,7 @@ def index():
         return render(TEMPLATE, "records", **me_service.records(current_user, request.args.get("page", 1)))
     if target == "my-orders":
         return render(TEMPLATE, "my_orders", **me_service.open_orders(current_user))
-    return _page()
+    return _page(resume_codes=resuming("codes"))
 
 
 def _page(**extra):
@@ -51,7 +51,7 @@ def codes():
             auth_service.send_login_code(current_user, "sms", purpose="verify")
         except auth_service.LoginError as error:
             flash(error_text(error), "error")  # a code sent a moment ago still works
-        return go_verify(url_for("me.index", _anchor="codes"))
+        return go_verify(url_for("me.index", show="codes", _anchor="codes"), url_for("me.index", _anchor="codes"))
     sims = me_service.reveal_codes(current_user, stepped_up=True)
     response = render(TEMPLATE, "codes", revealed=sims) if wants_fragment() else _page(revealed=sims)
     response.headers["Cache-Control"] = "no-store"

@@ -51,6 +51,13 @@ def go_verify(next_url, back_url=None, again=False):
     return navigate(url_for("step_up.verify", next=next_url, back=back_url, again=1 if again else None))
 
 
+def resuming(what):
+    """Whether the page was reached from /verify (`?show=<what>` on its address) to carry on with
+    `what`: its form then sends itself on load (`hx-trigger="load"`), so the user, who asked before
+    confirming, need not ask again. Only while the session is fresh: the marker alone does nothing."""
+    return request.args.get("show") == what and is_fresh()
+
+
 def require_fresh(back_url=None, cancel_url=None):
     """None when the session is fresh; else the way to /verify. After it, a GET comes back to itself,
     a POST to `back_url` (the page of its form), never replayed."""

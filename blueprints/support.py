@@ -68,7 +68,7 @@ def _new_page(values, errors=None, status=200, block=None):
                   concern=concern if any(found) else "", chosen_subscription=found[0],
                   chosen_account=None if found[0] else found[1], q=q, subscriptions=subscriptions,
                   accounts=accounts, max_files=ticket_files.MAX_FILES, allowed=ticket_files.ALLOWED_TEXT,
-                  targets=tickets.TARGET_HOURS)
+                  targets=tickets.response_times())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -86,8 +86,8 @@ def new():
     except ServiceError as error:
         return _new_page(request.form, error.errors, 422)
     sla = tickets.sla_of(ticket)
-    flash(_("Support ticket %(number)s was created. We answer within %(hours)d working hours.",
-            number=ticket.number, hours=sla.hours), "success")
+    flash(_("Support ticket %(number)s was created. We answer within %(time)s.", number=ticket.number,
+            time=sla.target), "success")
     return redirect(url_for("support.detail", ticket_id=ticket.id))
 
 

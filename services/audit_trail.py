@@ -88,11 +88,20 @@ def _local_midnight(day):
     return to_utc(datetime.datetime.combine(day, datetime.time()))
 
 
+# Orders that change a subscription are under "Subscriptions" as well as under "Orders": that is
+# where someone looks for what happened to a subscription.
+SUBSCRIPTION_ORDERS = tuple(f"order.{kind}" for kind in (
+    "new_subscription", "takeover", "sim_change", "plan_change", "cancel", "transfer", "addon", "addon_remove",
+    "block", "unblock", "port_in", "account_change"))
+
+
 def filtered(company_ids, user_id=None, kind=None, date_from=None, date_to=None):
     query = _events(company_ids)
     if user_id:
         query = query.where(AuditEvent.user == user_id)
-    if kind:
+    if kind == "subscription":
+        query = query.where(AuditEvent.action.startswith("subscription.") | AuditEvent.action.in_(SUBSCRIPTION_ORDERS))
+    elif kind:
         query = query.where(AuditEvent.action.startswith(kind + "."))
     if date_from:
         query = query.where(AuditEvent.created_at >= _local_midnight(date_from))

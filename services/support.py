@@ -9,6 +9,7 @@ import datetime
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from peewee import JOIN, Case, fn
 from werkzeug.exceptions import NotFound
 
@@ -21,7 +22,7 @@ from .ids import parse_id
 from .listing import paginate
 from .messages import in_locale, public_url, queue_message
 from .search import clean_query
-from .working_hours import add_working_hours, working_time_between
+from .working_hours import HOURS_PER_DAY, add_working_hours, working_time_between
 
 SUBJECT_MAX = 120
 BODY_MAX = 5000
@@ -47,9 +48,27 @@ class Sla:
     left: datetime.timedelta | None = None
     late: datetime.timedelta | None = None
 
+    @property
+    def target(self):
+        return response_time(self.hours)
+
 
 def target_hours(category):
     return TARGET_HOURS.get(category, DEFAULT_TARGET)
+
+
+def response_time(hours):
+    """A target as people say it, the same on the form, the message and the ticket: "3 working
+    hours", "2 working days" (two or more whole working days are said in days)."""
+    days, rest = divmod(hours, HOURS_PER_DAY)
+    if days >= 2 and not rest:
+        return ngettext("%(num)d working day", "%(num)d working days", days)
+    return ngettext("%(num)d working hour", "%(num)d working hours", hours)
+
+
+def response_times():
+    """{category: its target as response_time says it}, for the form's choices."""
+    return {category: response_time(hours) for category, hours in TARGET_HOURS.items()}
 
 
 def due_at(created_at, category):

@@ -365,6 +365,22 @@ def test_filters_by_kind_user_and_date(admin, ctx):
     assert admin.get("/users/audit?from=yesterday&user=abc&kind=nope").status_code == 200
 
 
+def test_changes_ordered_for_a_subscription_are_under_subscriptions_and_orders(app, ctx):
+    from services.audit_trail import filtered
+
+    demo_a = _demo_a()
+    for action in ("order.block", "order.plan_change", "order.vacation_reply", "subscription.codes_revealed"):
+        AuditEvent.create(action=action, company=demo_a.id, object_type="order", object_id="1", details="{}")
+
+    def actions(kind):
+        return {e.action for e in filtered([demo_a.id], kind=kind)}
+
+    assert {"order.block", "order.plan_change", "subscription.codes_revealed"} <= actions("subscription")
+    assert "order.vacation_reply" not in actions("subscription")  # a phone-system user's, not a subscription's
+    assert {"order.block", "order.plan_change", "order.vacation_reply"} <= actions("order")
+    assert "subscription.codes_revealed" not in actions("order")
+
+
 def test_kinds_of_the_filter_come_from_the_labels(app, ctx):
     from blueprints.labels import LABELS
     from services import audit_trail
@@ -444,7 +460,9 @@ def test_csv_export_runs_as_a_job_with_translated_headers_sentences_and_local_ti
     status = _page(admin, response.headers["Location"])
     assert f"/users/audit/export/{job.id}/download" in status
     download = admin.get(f"/users/audit/export/{job.id}/download")
-    assert download.headers["Content-Disposition"].startswith("attachment; filename=audit-trail-")
+    assert download.headers["Content-Disposition"].startswith("attachment; filename=aktivitetslog-")
+    english = admin.get(f"/users/audit/export/{job.id}/download", headers={"Accept-Language": "en"})
+    assert english.headers["Content-Disposition"].startswith("attachment; filename=audit-trail-")
     rows = list(csv.reader(io.StringIO(download.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0] == ["Tidspunkt", "Bruger", "E-mail", "Hændelse", "Handlingskode", "Objekttype", "Objekt-id",
                        "IP-adresse"]

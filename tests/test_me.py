@@ -176,14 +176,20 @@ def test_pin_and_puk_after_a_fresh_sms_code(employee_client, ctx):
     client = stepped_up(employee_client, minutes_ago=6)  # the login's code is too old now
     response = client.post("/me/codes")
     assert response.status_code == 302
-    assert response.headers["Location"].startswith("/verify?next=/me%23codes")
+    verify = response.headers["Location"]
+    assert verify.startswith("/verify?next=/me?show%3Dcodes%23codes") and "back=/me%23codes" in verify
     assert not AuditEvent.select().where(AuditEvent.action == "subscription.codes_revealed").exists()
+    assert 'hx-trigger="submit, load"' not in body(client.get("/me?show=codes"))  # not fresh: the marker does nothing
     sms = OutboxMessage.select().where(OutboxMessage.recipient == MOBILE).order_by(OutboxMessage.id.desc()).first()
     assert sms is not None and sms.channel == "sms"
-    assert client.post("/verify?next=/me%23codes", data={"code": "000000", "method": "sms"}).status_code == 422
+    assert client.post(verify, data={"code": "000000", "method": "sms"}).status_code == 422
     code = re.search(r"\d{6}", sms.body).group(0)
-    verified = client.post("/verify?next=/me%23codes", data={"code": code, "method": "sms"})
-    assert verified.status_code == 302 and verified.headers["Location"] == "/me#codes"
+    verified = client.post(verify, data={"code": code, "method": "sms"})
+    assert verified.status_code == 302 and verified.headers["Location"] == "/me?show=codes#codes"
+    # back on the page, its form asks for the codes by itself (a POST, audited): one step for her
+    back = body(client.get("/me?show=codes"))
+    assert 'hx-trigger="submit, load"' in back and sim.puk not in back
+    assert not AuditEvent.select().where(AuditEvent.action == "subscription.codes_revealed").exists()
     shown = client.post("/me/codes", headers={"HX-Request": "true", "HX-Target": "codes"})
     assert shown.status_code == 200 and sim.puk in body(shown) and sim.pin in body(shown)
     assert "<html" not in body(shown) and "no-store" in shown.headers["Cache-Control"]

@@ -133,7 +133,12 @@ def test_pin_puk_need_sim_right_and_fresh_second_factor(admin, limited, ctx):
         session.pop("second_factor_at", None)
     response = admin.post(f"/subscriptions/{sub.id}/codes")
     assert response.status_code == 302 and "/verify" in response.headers["Location"]
+    assert f"next=/subscriptions/{sub.id}?show%3Dcodes%23sim" in response.headers["Location"]
+    assert 'hx-trigger="submit, load"' not in admin.get(f"/subscriptions/{sub.id}?show=codes").get_data(as_text=True)
     stepped_up(admin)
+    resumed = admin.get(f"/subscriptions/{sub.id}?show=codes").get_data(as_text=True)
+    assert 'hx-trigger="submit, load"' in resumed  # after /verify the form asks for the codes by itself
+    assert 'hx-trigger="submit, load"' not in admin.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
     sim = SimCard.get(SimCard.subscription == sub.id, SimCard.status == "active")
     shown = admin.post(f"/subscriptions/{sub.id}/codes")
     assert sim.puk in shown.get_data(as_text=True)
@@ -383,3 +388,17 @@ def test_change_account_is_offered_only_with_another_account(admin, limited, ctx
                                                     Subscription.status == "active").first()
     assert "Skift konto" in admin.get(f"/subscriptions/{own.id}").get_data(as_text=True)
     assert "Skift konto" not in limited.get(f"/subscriptions/{own.id}").get_data(as_text=True)
+
+
+def test_the_months_calls_read_as_calls_and_started_minutes(admin, ctx):
+    """"12 opkald · 22 minutter", not "12 · 21:01", which reads like a time of day."""
+    from models import UsageRecord, utcnow
+    from services.subscriptions import month_usage
+
+    sub = mette(ctx)
+    UsageRecord.create(subscription=sub.id, occurred_at=utcnow(), kind="call", duration_s=61)  # a started minute more
+    calls = month_usage(sub.id)["totals"]["call"]
+    page = admin.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
+    assert f"{calls['count']} opkald · {-(-calls['seconds'] // 60)} minutter" in page
+    english = admin.get(f"/subscriptions/{sub.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert f"{calls['count']} call{'s' if calls['count'] > 1 else ''} · " in english

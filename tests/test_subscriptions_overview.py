@@ -182,6 +182,8 @@ def test_export_writes_danish_excel_csv_of_the_filters(admin, ctx):
     job, download = _download(admin, {"account": LIMITED_ACCOUNT, "sort": "number"})
     assert download.headers["Content-Disposition"].startswith("attachment; filename=abonnementer-")
     assert re.search(r"filename=abonnementer-\d{4}-\d{2}-\d{2}\.csv", download.headers["Content-Disposition"])
+    english = admin.get(f"/subscriptions/export/{job.id}/download", headers={"Accept-Language": "en"})
+    assert re.search(r"filename=subscriptions-\d{4}-\d{2}-\d{2}\.csv", english.headers["Content-Disposition"])
     text = download.data.decode("utf-8-sig")
     assert text.splitlines()[0].count(";") == 11  # twelve columns, separated by ;
     rows = _rows(download)

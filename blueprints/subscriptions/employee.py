@@ -18,7 +18,7 @@ from services.order_text import parts_text, reason_text
 
 from ..access import member
 from ..rendering import navigate, render, wants_fragment
-from ..step_up import go_verify, is_fresh
+from ..step_up import go_verify, is_fresh, resuming
 from . import bp
 
 Action = namedtuple("Action", "function fields right step_up")
@@ -40,7 +40,7 @@ LIST_FIELDS = ("parts",)
 @bp.route("/<int:subscription_id>")
 @member("subscriptions")
 def detail(subscription_id):
-    return _page(subscription_id)
+    return _page(subscription_id, resume_codes=resuming("codes"))
 
 
 def _page(subscription_id, **extra):
@@ -62,7 +62,8 @@ def codes(subscription_id):
     """PIN and PUK, after a fresh second factor; audited by the service, never cached."""
     page_svc.visible(g.scope, subscription_id)  # 404 before anything else
     if not is_fresh():
-        return go_verify(url_for("subscriptions.detail", subscription_id=subscription_id, _anchor="sim"))
+        return go_verify(url_for("subscriptions.detail", subscription_id=subscription_id, show="codes", _anchor="sim"),
+                         url_for("subscriptions.detail", subscription_id=subscription_id, _anchor="sim"))
     sims = changes.reveal_codes(g.scope, subscription_id, stepped_up=True)
     if wants_fragment():
         response = render("subscriptions/detail.html", "codes", revealed=sims)

@@ -62,4 +62,4 @@ def export_status(job_id):
 @bp.route("/export/<job_id>/download")
 @member("subscriptions")
 def export_download(job_id):
-    return send_export(_own_job(job_id), "abonnementer")
+    return send_export(_own_job(job_id), {"da": "abonnementer", "en": "subscriptions"})

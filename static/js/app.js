@@ -46,7 +46,8 @@
 
   // Elements with data-autofocus-target get focus after an HTMX swap (step wizards).
   document.addEventListener("htmx:afterSwap", function (event) {
-    var target = event.detail.target.querySelector("[data-autofocus]");
+    var swapped = event.detail && event.detail.target;  // none when htmx restores a page from history
+    var target = swapped && swapped.querySelector("[data-autofocus]");
     if (target) target.focus();
   });
 

@@ -46,6 +46,10 @@ def test_employee_reveals_puk_and_buys_a_travel_addon_on_a_phone(server_url, bro
     expect(page.locator("#codes dl.codes")).to_contain_text(puk)
     expect(page.locator("#codes .codes-shown")).to_be_focused()
     _check(page, artifacts, "codes")
+    # back from /verify (the address it sends her to), the page asks for the codes by itself
+    page.goto(f"{server_url}/me?show=codes#codes")
+    expect(page.locator("#codes dl.codes")).to_contain_text(puk)
+    expect(page.get_by_role("button", name="Show PIN and PUK")).to_have_count(0)
 
     # a travel add-on: form, what will happen, confirm
     page.get_by_role("link", name="Buy a travel add-on").click()
