@@ -154,5 +154,15 @@ def template_filters():
     }
 
 
+def pager_numbers(current, pages):
+    """The page numbers a pager shows: the first, the last and those next to `current`; a gap of a
+    single page shows that page rather than "…" (1 2 3 4, not 1 2 … 4)."""
+    shown = sorted({n for n in (1, current - 1, current, current + 1, pages) if 1 <= n <= pages})
+    for before, after in zip(shown, shown[1:]):
+        if after - before == 2:
+            shown.append(before + 1)
+    return sorted(shown)
+
+
 def template_globals():
-    return {"current_locale": lambda: get_locale().language}
+    return {"current_locale": lambda: get_locale().language, "pager_numbers": pager_numbers}

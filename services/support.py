@@ -6,6 +6,7 @@ A ticket about a subscription or an account follows that account's scope (Scope.
 general ticket is seen by everyone in the company with the `support` right.
 """
 import datetime
+import uuid
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -209,9 +210,10 @@ def _add_message(ticket, author_id, body, files, from_staff=False):
     return message
 
 
-def _next_number():
-    last = SupportTicket.select(fn.MAX(SupportTicket.id)).scalar() or 0
-    return f"S-{200001 + last}"
+def _number(ticket_id):
+    """S-100012: from the ticket's own id, so two tickets made at once never draw the same number
+    (the demo's tickets are S-100001 onwards, made first)."""
+    return f"S-{100000 + ticket_id}"
 
 
 def create_ticket(scope, category, concern, subject, body, uploads=()):
@@ -236,10 +238,12 @@ def create_ticket(scope, category, concern, subject, body, uploads=()):
     now = utcnow()
     with db.atomic():
         ticket = SupportTicket.create(
-            customer=scope.customer_id, company=company_id, created_by=scope.user_id, number=_next_number(),
+            customer=scope.customer_id, company=company_id, created_by=scope.user_id, number=uuid.uuid4().hex[:12],
             subject=subject, category=category, account=account.id if account else None,
             subscription=subscription.id if subscription else None, created_at=now, updated_at=now,
             response_due_at=due_at(now, category))
+        ticket.number = _number(ticket.id)  # the id is known once the row is written
+        SupportTicket.update(number=ticket.number).where(SupportTicket.id == ticket.id).execute()
         _add_message(ticket, scope.user_id, body, files)
         audit.record("ticket.create", user=scope.user_id, customer=scope.customer_id, company=company_id, obj=ticket,
                      number=ticket.number, category=category, concerns=_concern_text(subscription, account),

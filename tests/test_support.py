@@ -249,6 +249,8 @@ def test_a_general_ticket_and_one_about_an_account(admin, ctx, data_dir):
     assert post_ticket(admin, concern=f"account:{salg.id}", category="invoice").status_code == 302
     about_account = SupportTicket.select().order_by(SupportTicket.id.desc()).first()
     assert about_account.account_id == salg.id and about_account.subscription_id is None
+    # numbered on from the demo's S-100001…, by the ticket's own id
+    assert (general.number, about_account.number) == (f"S-{100000 + general.id}", f"S-{100001 + general.id}")
 
 
 def test_the_response_time_reads_the_same_on_the_form_the_message_and_the_ticket(admin, ctx, data_dir):
