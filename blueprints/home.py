@@ -14,17 +14,17 @@ from .rendering import render
 
 bp = Blueprint("home", __name__)
 
-_FIXED_PARTS = {}  # (language, script root, functions, admin) -> the front page's shortcuts and links
+_FIXED_PARTS = {}  # (language, address, script root, functions, admin, limited) -> the front page's shortcuts and links
 _FIXED_PARTS_MAX = 512  # rights combinations in use are few; a bound all the same
 
 
 def fixed_parts(scope):
-    """The front page's shortcuts and links as HTML, made once per language, URL root and set of
-    rights and reused: they depend on nothing else, and rendering them (some forty translations and
+    """The front page's shortcuts and links as HTML, made once per language, address and set of
+    rights (and whether the accounts are limited) and reused: they depend on nothing else, and rendering them (some forty translations and
     URLs) was a third of the page's own work. None in debug mode, where templates change."""
     if current_app.debug:
         return None
-    key = (str(get_locale()), request.script_root, scope.functions, scope.is_admin)
+    key = (str(get_locale()), request.host_url, request.script_root, scope.functions, scope.is_admin, scope.limited)
     parts = _FIXED_PARTS.get(key)
     if parts is None:
         if len(_FIXED_PARTS) >= _FIXED_PARTS_MAX:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from flask import current_app
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
-from peewee import JOIN, chunked
+from peewee import JOIN, chunked, fn
 from stdnum.dk import cvr as dk_cvr
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as StdnumError
@@ -638,12 +638,17 @@ def tracker(scope, porting_id):
 
 
 def recent_port_requests(scope, limit=5):
-    """The newest requests for the numbers page, and how many are open."""
+    """The requests for the numbers page, and how many are open: the open ones first, by the day
+    their numbers move (the day the page shows), then the newest of the rest to fill `limit`."""
     scope.require("numbers")
-    newest = list(scope.porting_requests().order_by(PortingRequest.created_at.desc(), PortingRequest.id.desc())
-                  .limit(limit))
-    open_count = scope.porting_requests().where(PortingRequest.status.in_(OPEN_PORTING)).count()
-    return newest, open_count
+    is_open = PortingRequest.status.in_(OPEN_PORTING)
+    moves_on = fn.COALESCE(PortingRequest.confirmed_date, PortingRequest.requested_date)
+    shown = list(scope.porting_requests().where(is_open).order_by(moves_on, PortingRequest.id).limit(limit))
+    if len(shown) < limit:
+        shown.extend(scope.porting_requests().where(~is_open).order_by(
+            PortingRequest.created_at.desc(), PortingRequest.id.desc()).limit(limit - len(shown)))
+    open_count = scope.porting_requests().where(is_open).count()
+    return shown, open_count
 
 
 def list_port_requests(scope, page=1):

@@ -24,6 +24,7 @@ from models import (
     User,
     db,
 )
+from models.numbers import OPEN_PORTING
 from services import numbers
 from services.errors import ServiceError
 from tests.conftest import count_queries, make_app, sign_in
@@ -123,6 +124,29 @@ def test_numbers_page_is_about_numbers(admin, ctx):
         assert text in body, text
     assert "Velkomst" not in body  # the call flow lives on its own page now
     assert "/numbers/call-flow" in body  # … and the numbers page links to it
+
+
+def test_the_port_in_card_shows_the_open_requests_first_by_the_day_they_move(app, ctx):
+    from services.scope import build_scope
+
+    user = User.get(User.email == "admin@demo.dk")
+    membership = Membership.select().where(Membership.user == user).first()
+    template = PortingRequest.select().first()
+    base = {"customer": template.customer_id, "company": template.company_id, "account": template.account_id,
+            "donor_operator": template.donor_operator}
+    today = datetime.date.today()
+    PortingRequest.update(status="completed").execute()  # only these open, so the card fills up with closed ones
+    for n, (status, days) in enumerate([("completed", 1), ("received", 30), ("cancelled", 2), ("sent", 20),
+                                        ("rejected", 3), ("date_confirmed", 10)]):
+        PortingRequest.create(number=f"+452990000{n}", status=status, requested_date=today + datetime.timedelta(days),
+                              **base)
+    with app.test_request_context():
+        shown, open_count = numbers.recent_port_requests(build_scope(membership))
+    opened = [p for p in shown if p.status in OPEN_PORTING]
+    assert open_count == PortingRequest.select().where(PortingRequest.status.in_(OPEN_PORTING)).count()
+    assert open_count == 3 and [p.status for p in shown[:3]] == ["date_confirmed", "sent", "received"]  # next to move first
+    assert len(shown) == 5 and opened == shown[:3]
+    assert [p.status for p in shown[3:]] == ["rejected", "cancelled"]  # then the newest of the rest
 
 
 @pytest.mark.parametrize("query,present,absent", [

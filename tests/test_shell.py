@@ -109,6 +109,18 @@ def test_front_page_shows_outage_tickets_and_shortcuts(admin):
     assert "/support/new" in page and 'hx-get="/support/' in page
 
 
+def test_front_page_promises_only_what_the_login_can_see(admin, limited):
+    for client in (admin, limited):
+        client.set_cookie("lang", "en")
+    page, limited_page = admin.get("/").get_data(as_text=True), limited.get("/").get_data(as_text=True)
+    assert "All subscriptions under your CVR number." in page
+    assert "The subscriptions of the accounts you have access to." in limited_page
+    assert "All subscriptions under your CVR number." not in limited_page  # the parts are kept per kind of login
+    # the employees' login is an address to pass on, not a link to a login form for someone signed in
+    assert "logging in with their mobile number at http://localhost/login/mobile." in page
+    assert 'href="/login/mobile"' not in page and 'href="http://localhost/login/mobile"' not in page
+
+
 def test_ticket_show_more_is_a_fragment(admin, ctx):
     from models import SupportTicket
 
