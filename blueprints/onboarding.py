@@ -30,6 +30,7 @@ from models import utcnow
 from services import activation, applications, audit
 from services import auth as auth_service
 from services import two_factor as two_factor_service
+from services.formatting import phone
 from services.sessions import rotate_session
 
 from .access import public
@@ -221,7 +222,7 @@ def details():
         return redirect(_next_step(user))
     application = applications.application_of(user)
     form = DetailsForm(data={"name": application.admin_name, "email": application.email,
-                             "mobile": application.mobile} if application and request.method == "GET" else None)
+                             "mobile": phone(application.mobile)} if application and request.method == "GET" else None)
     if form.validate_on_submit():
         try:
             applications.confirm_details(user, form.name.data, form.email.data, form.mobile.data)

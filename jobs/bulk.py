@@ -18,9 +18,10 @@ BULK_TIMEOUT = 3600  # seconds: 5,000 orders take a few minutes
 
 
 @job(retry=3, timeout=BULK_TIMEOUT)
-def run_bulk(bulk_id):
+def run_bulk(bulk_id, language=None):
     """The scope is built again from the membership, so today's rights and accounts apply;
-    a disabled login or a removed membership orders nothing."""
+    a disabled login or a removed membership orders nothing. The rows' texts are written in the
+    user's chosen language, else in `language`, the one of the page that confirmed it."""
     # Imported here: the service imports this module to enqueue the job.
     from services import bulk
     from services.locale import regional
@@ -31,7 +32,7 @@ def run_bulk(bulk_id):
         return ""
     membership = Membership.get_or_none(Membership.id == request.membership_id)
     user = User.get_or_none(User.id == request.requested_by_id)
-    with force_locale(regional(user.locale if user else None)):
+    with force_locale(regional((user.locale if user else None) or language)):
         if membership is None or user is None or user.status != "active":
             bulk.fail_run(bulk_id, _("The login no longer has access to the company."), resumable=False)
             return ""
@@ -45,10 +46,10 @@ def _given_up(record, reason):
     from services import bulk
     from services.locale import regional
 
-    bulk_id = (json.loads(record.payload or "{}").get("args") or [None])[0]
+    bulk_id, language = ((json.loads(record.payload or "{}").get("args") or []) + [None, None])[:2]
     request = BulkRequest.get_or_none(BulkRequest.id == bulk_id) if bulk_id else None
     if request is None:
         return
     user = User.get_or_none(User.id == request.requested_by_id)
-    with force_locale(regional(user.locale if user else None)):
+    with force_locale(regional((user.locale if user else None) or language)):
         bulk.fail_run(request.id, str(bulk.INTERRUPTED))

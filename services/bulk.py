@@ -29,7 +29,7 @@ import io
 import json
 import secrets
 
-from flask_babel import format_date, format_decimal
+from flask_babel import format_date, format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from peewee import JOIN, fn
@@ -483,7 +483,9 @@ def confirm(scope, token, stepped_up):
     if not claimed:
         return get_bulk(scope, bulk.id), False
     try:
-        job_id = enqueue(run_bulk, bulk.id, track=True, user_id=scope.user_id, company_id=scope.company_id)
+        # in the language of the page that confirmed it: the rows' texts are written by the job
+        job_id = enqueue(run_bulk, bulk.id, get_locale().language, track=True, user_id=scope.user_id,
+                         company_id=scope.company_id)
     except Exception:
         # the queue is down: the request can be confirmed again
         if resuming:

@@ -19,6 +19,7 @@ from .applications import (
     decide,
     lock_company,
 )
+from .audit_text import describe_all
 from .messages import in_locale, public_url, queue_message
 from .sessions import end_user_sessions
 
@@ -43,11 +44,13 @@ def applications_for_cvr(cvr, limit=20):
 
 
 def history(application):
-    """The audit events about one application, oldest first, with who did them."""
-    return list(AuditEvent.select(AuditEvent, User).join(User, JOIN.LEFT_OUTER)
-                .where(AuditEvent.object_type == "application",
-                       AuditEvent.object_id == str(application.id))
-                .order_by(AuditEvent.created_at, AuditEvent.id))
+    """The audit events about one application, oldest first, each with its sentence (as the audit
+    trail words it): [(event, sentence)]."""
+    events = list(AuditEvent.select(AuditEvent, User).join(User, JOIN.LEFT_OUTER)
+                  .where(AuditEvent.object_type == "application",
+                         AuditEvent.object_id == str(application.id))
+                  .order_by(AuditEvent.created_at, AuditEvent.id))
+    return list(zip(events, describe_all(events), strict=True))
 
 
 def get_application(application_id):

@@ -23,7 +23,7 @@ from flask_babel import lazy_gettext as _l
 from stdnum.dk import cvr as dk_cvr
 
 from integrations.network import POOL_PREFIXES, new_number
-from models import Account, Plan, PortingRequest, Subscription, db, utcnow
+from models import Account, Company, Plan, PortingRequest, Subscription, db, utcnow
 from models.catalogue import KINDS
 from models.subscriptions import ENDED
 
@@ -77,7 +77,9 @@ def offer_numbers(kind, count=OFFERED_NUMBERS):
 def account_choices(scope, q="", selected=None, limit=ACCOUNT_PICKER_LIMIT):
     """(the selected account or None, other matching accounts, more?) among the scope's."""
     chosen = scope.account(selected)
-    others = scope.accounts().where(Account.id != chosen.id) if chosen else scope.accounts()
+    # each with its company: a subsidiary's accounts may have the same names ("Hovedkonto")
+    accounts = scope.accounts().select_extend(Company.id, Company.name).join(Company)
+    others = accounts.where(Account.id != chosen.id) if chosen else accounts
     return (chosen, *search_accounts(others, q, limit))
 
 

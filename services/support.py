@@ -378,6 +378,11 @@ def staff_answer(staff_user, ticket_id, body, status, uploads=()):
     files = _check_files(errors, uploads)
     if files and not body and "body" not in errors:
         errors["body"] = _("Write a message to go with the files.")
+    elif not body and status == ticket.status:
+        errors["body"] = _("Write an answer, or choose another status.")
+    elif not body and status == "waiting" and ticket.first_response_at is None:
+        # the form suggests "waiting" for an unanswered ticket; without an answer it would wait for nothing
+        errors["body"] = _("Write the answer first: the customer cannot act on a ticket nobody has answered.")
     if errors:
         raise ServiceError.of(errors)
     now = utcnow()

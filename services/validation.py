@@ -4,6 +4,7 @@ import datetime
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from models import utcnow
@@ -46,7 +47,7 @@ def order_date(value, earliest=None):
         except ValueError:
             return None, _("Enter a date, for example %(example)s.", example=earliest.isoformat())
     if day < earliest:
-        return None, _("The date cannot be before %(date)s.", date=earliest.isoformat())
+        return None, _("The date cannot be before %(date)s.", date=format_date(earliest, "long"))
     if day > utcnow().date() + datetime.timedelta(days=DAYS_AHEAD):
         return None, _("The date can be at most a year ahead.")
     return day, None

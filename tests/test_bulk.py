@@ -231,6 +231,19 @@ def test_cancel_asks_for_a_fresh_second_factor(admin, ctx):
     assert {s.status for s in Subscription.select().where(Subscription.id.in_(ids))} == {"cancelled"}
 
 
+def test_the_rows_are_written_in_the_language_of_the_page_that_confirmed(admin, ctx):
+    """The job writes each row's text; a login without a chosen language gets the page's."""
+    from models import BulkItem, User
+
+    assert User.get(User.email == "admin@demo.dk").locale is None
+    admin.set_cookie("lang", "en")
+    subs = _blockable(2)
+    bulk = _preview(admin, [s.id for s in subs], **BLOCK_DATA)
+    admin.post("/subscriptions/bulk/confirm", data={"token": bulk.client_token})
+    reasons = [item.reason for item in BulkItem.select().where(BulkItem.bulk == bulk.id)]
+    assert reasons and all(r.startswith("Blocks") for r in reasons), reasons
+
+
 def test_result_csv_for_excel(admin, ctx):
     subs = _blockable(2)
     Subscription.update(holder_name="=HYPERLINK(1)").where(Subscription.id == subs[0].id).execute()
@@ -239,6 +252,8 @@ def test_result_csv_for_excel(admin, ctx):
     response = admin.get(f"/subscriptions/bulk/{bulk.id}/result.csv")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f'attachment; filename="masseopdatering-{bulk.id}.csv"'
+    english = admin.get(f"/subscriptions/bulk/{bulk.id}/result.csv", headers={"Accept-Language": "en"})
+    assert english.headers["Content-Disposition"] == f'attachment; filename="bulk-update-{bulk.id}.csv"'
     raw = response.data
     assert raw.startswith("\ufeff".encode())
     lines = raw.decode("utf-8-sig").splitlines()

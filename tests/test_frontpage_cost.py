@@ -38,7 +38,7 @@ def _outage(codes, title="Nede"):
 
 
 def _touches(page, outage):
-    match = re.search(r'<section class="([^"]*)" aria-labelledby="outage-%d"' % outage.id, page)
+    match = re.search(r'<article class="([^"]*)" aria-labelledby="outage-%d"' % outage.id, page)
     assert match, f"outage {outage.id} is not on the page"
     return "touches-us" in match.group(1).split()
 

@@ -330,7 +330,7 @@ def test_why_changed_on_the_page(admin, ctx):
     previous = svc.previous_invoice(invoice)
     html = _get(admin, f"/invoices/{invoice.id}/changes", HX)
     assert f"Compared with invoice {previous.number} for September 2026" in html
-    assert f"a difference of {_money(invoice.total - previous.total, signed=True)}" in html
+    assert f"a difference of <span class=\"nowrap\">{_money(invoice.total - previous.total, signed=True)}</span>" in html
     assert "Difference in VAT" in html and "Difference incl. VAT" in html
     page = _get(admin, f"/invoices/{invoice.id}/changes")  # without HTMX: a page of its own
     assert "<h1>Why did invoice F10000028 change?</h1>" in page

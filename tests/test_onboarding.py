@@ -195,6 +195,7 @@ def test_bad_applications_get_errors_and_nothing_is_recorded(en, ctx, overrides,
     body = response.get_data(as_text=True)
     assert response.status_code == 200 and message in body
     assert 'value="Tredje Firma A/S"' in body  # what was typed is kept
+    assert ".:" not in body  # a label that is a sentence, in the summary: "…the company: Accept the terms"
     assert Application.select().count() == 0
     assert not AuditEvent.select().where(AuditEvent.action == "application.received").exists()
     assert letters() == []

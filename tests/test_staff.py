@@ -146,6 +146,10 @@ def test_staff_approve_recovery_replaces_the_admin_and_sends_the_letter(staff, c
     assert response.status_code == 302
     application = Application.get_by_id(application.id)
     assert (application.status, application.result) == ("approved", "recovered")
+    history = staff.get(f"/staff/applications/{application.id}").get_data(as_text=True)
+    history = history[history.index('id="app-history"'):]
+    assert "application." not in history and "staff." not in history  # sentences, not the events' codes
+    assert "approved the application" in history
     assert application.processed_by.email == "staff@operator.dk" and application.processed_at
     assert User.get(User.email == ORPHAN).status == "disabled"
     new_admin = User.get(User.email == "nina@fjerde.dk")

@@ -76,6 +76,8 @@ def test_mobile_port_in_creates_a_pending_subscription_that_the_order_activates(
     _ok(_step(admin, "number", _port_in()), "sim")
     _ok(_step(admin, "sim", {"sim_form": "physical", "delivery_address": "Vestergade 1, 8000 Aarhus C"}), "employee")
     _ok(_step(admin, "employee", {"holder_name": "Nina Ny", "holder_email": "Nina.Ny@demo.dk"}), "account")
+    choices = admin.get("/subscriptions/new?step=account").get_data(as_text=True)
+    assert "· Demo Service ApS" in choices  # the subsidiary's accounts say whose they are
     _ok(_step(admin, "account", {"account_id": account.id}), "summary")
     summary = admin.get("/subscriptions/new?step=summary").get_data(as_text=True)
     assert "Mobil Plus 50 GB" in summary and "149.00" in summary and "Telia" in summary
@@ -200,6 +202,7 @@ def test_port_in_errors_are_shown_together_with_a_summary(admin, ctx):
     assert r.status_code == 200 and "HX-Push-Url" not in r.headers
     assert "The CVR number is not valid" in summary and "consent is needed" in summary
     assert "The date cannot be before" in summary
+    assert not __import__("re").search(r"before \d{4}-\d\d-\d\d", summary)  # the date as people write it
     assert 'href="#u-port_owner_cvr"' in summary and 'id="u-port_owner_cvr"' in body
     assert "data-autofocus" in summary
     assert 'value="12345678"' in body  # what was typed stays

@@ -550,6 +550,11 @@ def test_staff_answer_with_bad_input_changes_nothing(staff_en, ctx):
     assert response.status_code == 422 and "Choose a status." in response.get_data(as_text=True)
     response = staff_en.post(f"/staff/tickets/{item.id}", data={"body": "x" * 5001, "status": "waiting"})
     assert response.status_code == 422
+    # Save with nothing written: the form's suggested "waiting" would leave an unanswered ticket waiting for nothing
+    response = staff_en.post(f"/staff/tickets/{item.id}", data={"body": " ", "status": "waiting"})
+    assert response.status_code == 422 and "Write the answer first" in response.get_data(as_text=True)
+    response = staff_en.post(f"/staff/tickets/{item.id}", data={"body": "", "status": item.status})
+    assert response.status_code == 422 and "Write an answer, or choose another status." in response.get_data(as_text=True)
     after = ticket("S-100003")
     assert (after.status, after.first_response_at) == (item.status, None)
     assert TicketMessage.select().where(TicketMessage.ticket == item.id).count() == 1

@@ -64,7 +64,7 @@ def test_front_page_language_company_search_logout(server_url, browser, artifact
     expect(page.locator("#sidenav a[aria-current=page]")).to_have_text("Forside")
     expect(page.locator("details.company-switcher > summary")).to_contain_text("Demo A/S")
     expect(page.locator("#global-search")).to_be_visible()
-    expect(page.locator("section.outage").first).to_be_visible()
+    expect(page.locator("article.outage").first).to_be_visible()
     no_horizontal_overflow(page, DESKTOP["width"])
     shot(page, artifacts, "front-da-1280")
     axe_check(page, "front page (da, 1280)")
