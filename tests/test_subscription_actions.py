@@ -165,10 +165,16 @@ def test_cancel_on_a_future_date_ends_the_subscription_on_that_date(admin, ctx):
 
     sub = mette(ctx)
     day = utcnow().date() + datetime.timedelta(days=10)
+    preview = stepped_up(admin).post(f"/subscriptions/{sub.id}/cancel", data={"end_date": day.isoformat(),
+                                                                               "reason": "not_needed"})
+    assert "træder i kraft på datoen ovenfor" in preview.get_data(as_text=True)  # not "within minutes"
+    assert "inden for få minutter" not in preview.get_data(as_text=True)
     response = confirm(stepped_up(admin), sub.id, "cancel", {"end_date": day.isoformat(), "reason": "not_needed"})
     assert response.status_code == 302
     after = Subscription.get_by_id(sub.id)
     assert after.status == "active" and after.end_date == day
+    page = admin.get(f"/subscriptions/{sub.id}").get_data(as_text=True)
+    assert "ophøret er bestilt" in page and "Opsig abonnement" not in page  # no second cancellation offered
     assert end_due(day) == 1
     assert Subscription.get_by_id(sub.id).status == "cancelled"
     assert SimCard.select().where(SimCard.subscription == sub.id, SimCard.status == "active").count() == 0
