@@ -32,7 +32,7 @@ def employee_page(scope, subscription_id, usage_page=1):
     if scope.can("usage"):
         current = month_usage(item.id)
         data.update(usage=current, gauge=usage.gauge(item.plan_id, current["totals"]),
-                    history=usage.six_months(item.id), records=usage.itemised(item.id, usage_page))
+                    history=usage.six_months(item.id, since=item.start_date), records=usage.itemised(item.id, usage_page))
     return data
 
 

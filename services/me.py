@@ -94,7 +94,7 @@ def page(user, records_page=1):
         "item": item, "addons": have,
         "sims": list(SimCard.select().where(SimCard.subscription == item.id, SimCard.status == "active")),
         "period": period, "meters": usage.meters(item.plan, period, have),
-        "history": usage.six_months(item.id),
+        "history": usage.six_months(item.id, since=item.start_date),
         "records": usage.itemised(item.id, records_page, per_page=RECORDS_PER_PAGE),
         "orders": _orders(scope), "open_orders": orders.open_orders(item.id),
         "actions": [a for a in ALLOWED_ACTIONS if _possible(item, a, have)],

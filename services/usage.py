@@ -46,13 +46,16 @@ def _abroad():
     return Case(None, [(UsageRecord.country == "DK", 0)], 1)
 
 
-def six_months(subscription_id, now=None):
+def six_months(subscription_id, now=None, since=None):
     """A MonthSeries of one subscription's last six months, counted from its records (only the
-    current month is `live`: the others have been invoiced).
+    current month is `live`: the others have been invoiced); none before the month of `since`, the
+    subscription's start (a new one has no empty months before it), but always the current one.
 
     Each month also keeps the older shape the employee page used: `totals` ({kind: {count,
     seconds, kb, price}}), `price` and `data_share` (per cent of the busiest month's data)."""
     months = months_back(now)
+    if since is not None:
+        months = [m for m in months if m >= since.replace(day=1)] or months[-1:]
     month = _month(UsageRecord.occurred_at)
     rows = (UsageRecord.select(month.alias("m"), UsageRecord.kind, _abroad(), fn.COUNT(UsageRecord.id),
                                fn.SUM(UsageRecord.duration_s), fn.SUM(UsageRecord.volume_kb),
