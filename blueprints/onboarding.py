@@ -51,6 +51,12 @@ def _activate_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
+def _accepted(response):
+    """Only an application taken in counts against the limits: a form sent back with errors sends no
+    letter, and counting it locked out someone correcting their typing and lost what they typed."""
+    return response.status_code == 302
+
+
 def _apply_target_limit():
     """Applications for one CVR number from all clients together (customer or not: the same)."""
     return current_app.config.get("APPLY_TARGET_RATE_LIMIT", "20 per day")
@@ -122,8 +128,8 @@ def _submit(form, kind):
 
 @bp.route("/apply", methods=["GET", "POST"])
 @public
-@limiter.limit(_apply_limit, methods=["POST"])
-@limiter.limit(_apply_target_limit, key_func=_apply_target, methods=["POST"])
+@limiter.limit(_apply_limit, methods=["POST"], deduct_when=_accepted)
+@limiter.limit(_apply_target_limit, key_func=_apply_target, methods=["POST"], deduct_when=_accepted)
 def apply():
     form = ApplicationForm()
     if form.validate_on_submit():
@@ -133,7 +139,7 @@ def apply():
 
 @bp.route("/apply/recovery", methods=["GET", "POST"])
 @public
-@limiter.limit(_apply_limit, methods=["POST"])
+@limiter.limit(_apply_limit, methods=["POST"], deduct_when=_accepted)
 def recovery():
     """The company's only admin has left: ask staff to replace the login."""
     form = RecoveryForm(cvr=request.args.get("cvr", "")[:8] or None)

@@ -1,6 +1,7 @@
 """Applying for access (/apply) and activating the login from the letter (/activate)."""
 import datetime
 import re
+import shutil
 
 import pyotp
 import pytest
@@ -16,6 +17,7 @@ from models import (
     utcnow,
 )
 from services.rights import FUNCTIONS
+from tests.conftest import make_app
 
 TREDJE = "87654338"  # a customer without self-service users
 DEMO_A = "12345674"  # has admins
@@ -199,6 +201,19 @@ def test_bad_applications_get_errors_and_nothing_is_recorded(en, ctx, overrides,
     assert Application.select().count() == 0
     assert not AuditEvent.select().where(AuditEvent.action == "application.received").exists()
     assert letters() == []
+
+
+def test_only_an_accepted_application_counts_against_the_limit(demo_db_file, tmp_path):
+    """Someone correcting their typing is not locked out: forms sent back with errors do not count."""
+    path = tmp_path / "limits.db"
+    shutil.copy(demo_db_file, path)
+    app = make_app(path, RATELIMIT_ENABLED=True, APPLY_RATE_LIMIT="1 per minute")
+    client = app.test_client()
+    client.set_cookie("lang", "en")
+    for _ in range(4):
+        assert apply(client, terms=None).status_code == 200  # errors: sent back, not counted
+    assert apply(client).status_code == 302  # taken in: counted
+    assert apply(client, terms=None).status_code == 429  # the minute's one is used
 
 
 # -- the check against the customer records ---------------------------------------------------
