@@ -33,8 +33,12 @@ def _names(filename):
     return {"filename": simple, "filename*": "UTF-8''" + quote(filename, safe="!#$&+-.^_`|~")}
 
 
+def in_language(names):
+    """A download's name in the page's language, from {"da": …, "en": …} (Danish otherwise)."""
+    return names.get(get_locale().language, names["da"])
+
+
 def send_export(record, names):
-    """The job's CSV as `<name>-YYYY-MM-DD.csv`, the name in the page's language ({"da": …, "en": …});
+    """The job's CSV as `<name>-YYYY-MM-DD.csv`, the name in the page's language (`in_language`);
     404 while it is not made, failed or purged."""
-    name = names.get(get_locale().language, names["da"])
-    return send_stored(exports.file_of(record), f"{name}-{utcnow():%Y-%m-%d}.csv")
+    return send_stored(exports.file_of(record), f"{in_language(names)}-{utcnow():%Y-%m-%d}.csv")

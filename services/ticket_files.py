@@ -16,7 +16,7 @@ from pathlib import Path
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from models import TicketAttachment
+from models import StoredFile, TicketAttachment
 
 from . import stored_files
 
@@ -159,8 +159,10 @@ def import_folder(folder):
     were (imported, kept already, still missing). Run on every machine that held attachments."""
     folder = Path(folder)
     imported = kept = missing = 0
+    stored = StoredFile.select(StoredFile.key).where(StoredFile.key.startswith(KEY_PREFIX))
+    held = {key for (key,) in stored.tuples()}  # one query, not one an attachment
     for key, mime_type in TicketAttachment.select(TicketAttachment.key, TicketAttachment.mime_type).tuples():
-        if stored_files.exists(KEY_PREFIX + key):
+        if KEY_PREFIX + key in held:
             kept += 1
             continue
         path = folder / key

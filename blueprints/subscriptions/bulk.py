@@ -7,7 +7,6 @@ only ever a "not found" row. The preview is kept as a BulkRequest; its page
 (`/subscriptions/bulk/<id>`) shows the preview, the progress and the result.
 """
 from flask import Response, g, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from models.catalogue import KINDS
@@ -16,6 +15,7 @@ from services.errors import ServiceError
 from services.order_text import BLOCK_PART_LABELS, REASON_LABELS
 
 from ..access import member
+from ..downloads import in_language
 from ..rendering import navigate, render
 from ..step_up import go_verify, is_fresh
 from . import bp
@@ -142,7 +142,7 @@ def bulk_result(bulk_id):
     """The per-row result for Excel; the file name is built here, never from input."""
     bulk_request = svc.get_bulk(g.scope, bulk_id)
     response = Response(svc.result_csv(bulk_request), mimetype="text/csv")
-    name = {"da": "masseopdatering", "en": "bulk-update"}.get(get_locale().language, "masseopdatering")
+    name = in_language({"da": "masseopdatering", "en": "bulk-update"})
     response.headers["Content-Disposition"] = f'attachment; filename="{name}-{bulk_request.id}.csv"'
     response.headers["Cache-Control"] = "no-store"
     return response
