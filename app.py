@@ -139,9 +139,9 @@ def _register_hooks(app):
 
 
 def _register_template_helpers(app):
-    from blueprints.labels import label
     from blueprints.navigation import menu
     from services import formatting
+    from services.labels import label
 
     app.jinja_env.globals.update(formatting.template_globals(), menu=menu, label=label)
     app.jinja_env.filters.update(formatting.template_filters())

@@ -14,9 +14,9 @@ from models.customers import INVOICE_FORMATS
 from services import accounts as svc
 from services import usage
 from services.errors import ServiceError
+from services.labels import label
 
 from .access import member
-from .labels import label
 from .rendering import navigate, render
 
 bp = Blueprint("accounts", __name__, url_prefix="/accounts")

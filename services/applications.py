@@ -27,7 +27,7 @@ from .rights import FUNCTIONS
 RESEND_AFTER = datetime.timedelta(hours=1)  # a lost letter can be sent again, at most this often
 LIVE_ADMIN = ("active", "pending")
 
-# Result codes (translated by blueprints.labels "application_result")
+# Result codes (translated by services.labels "application_result")
 LETTER_SENT = "letter_sent"
 LETTER_RESENT = "letter_resent"
 ALREADY_SENT = "already_sent"

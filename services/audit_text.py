@@ -10,7 +10,7 @@ Every action the code records has its own sentence (`SENTENCES`, and every order
 `order.<kind>`); an action nobody taught this module yet reads as its kind's label and its
 object (`fallback`), so a new area's events are readable from the day they are written.
 Details are shown as values, never as codes: statuses, channels, formats and reasons go
-through the label groups of blueprints/labels.py.
+through the label groups of services/labels.py.
 """
 import datetime
 import json
@@ -26,6 +26,7 @@ from peewee import JOIN
 from models import Account, AddOn, Application, Company, CreditNote, Order, Plan, Subscription, User
 
 from .formatting import phone
+from .labels import LABELS, label
 from .money import format_money
 
 SENTENCES = {}  # action -> function(View) -> sentence
@@ -42,8 +43,6 @@ def sentence(*actions):
 
 
 def _label(group, code):
-    from blueprints.labels import label  # the translated names of stored codes
-
     return str(label(group, code)) if code not in (None, "") else ""
 
 
@@ -286,8 +285,6 @@ def known(action):
 
 def kind_label(prefix):
     """The label of an action's kind ('Logins'); an unlabelled prefix, made readable."""
-    from blueprints.labels import LABELS
-
     if prefix in LABELS["audit_kind"]:
         return str(LABELS["audit_kind"][prefix])
     return prefix.replace("_", " ").strip().capitalize() or "?"
@@ -895,8 +892,6 @@ def _bulk_announced(v):
 # -- orders --------------------------------------------------------------------------------------
 
 def _is_order_kind(kind):
-    from blueprints.labels import LABELS
-
     from .order_text import DESCRIBE
 
     return kind in LABELS["order_kind"] or kind in DESCRIBE
@@ -1118,8 +1113,6 @@ FIELD_VALUE_LABELS = {"invoice_format": "invoice_format", "default_invoice_forma
 
 def changes_text(d, fields):
     """'invoice format from «PDF by e-mail» to «EAN e-invoice», reference set to «PO 12»'."""
-    from blueprints.labels import label
-
     parts = []
     for key in fields:
         if key not in d:

@@ -19,6 +19,7 @@ from . import audit, audit_text, exports
 from .errors import ServiceError
 from .exports import spreadsheet_safe  # noqa: F401 (its old home; services/exports.py is the one)
 from .ids import parse_id
+from .labels import LABELS
 from .listing import paginate
 
 EXPORT_LIMIT = 100_000
@@ -26,10 +27,8 @@ EXPORT_CHUNK = 500  # events whose objects are loaded together in the export
 
 
 def kinds():
-    """The kinds of the filter: the prefixes blueprints/labels.py names ("audit_kind"), so a
+    """The kinds of the filter: the prefixes services/labels.py names ("audit_kind"), so a
     new area's prefix shows up with its label line alone."""
-    from blueprints.labels import LABELS
-
     return tuple(LABELS["audit_kind"])
 
 

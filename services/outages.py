@@ -25,6 +25,7 @@ from models.support import OUTAGE_SERVICES
 from . import audit
 from .errors import ServiceError
 from .ids import parse_id
+from .labels import label
 from .messages import in_locale, public_url, queue_message
 from .validation import email_address
 from .working_hours import LOCAL, UTC
@@ -511,8 +512,6 @@ def notify(outage, event):
 
 
 def _alert_text(outage, event, link, language):
-    from blueprints.labels import label  # the translated names of the services
-
     title = outage.text("title", language)
     services = ", ".join(str(label("kind", s)) for s in outage.service_list) or _("All services")
     lines = []

@@ -21,6 +21,7 @@ from models.subscriptions import STATUSES, SubscriptionTally
 from . import audit, exports, listing
 from .formatting import phone
 from .ids import parse_id
+from .labels import label
 from .listing import capped_count, keyset_paginate
 from .search import (
     MIN_INDEXED,
@@ -261,8 +262,6 @@ def export_csv(scope, path, filters, progress=None):
     add-ons per batch, so memory stays flat at 1,000,000 subscriptions. Headers and labels are in the current
     locale (the job sets the user's).
     """
-    from blueprints.labels import label  # the translated names of kinds and statuses
-
     scope.require("subscriptions")
     sort = filters.get("sort") or "name"
     filters = {k: filters.get(k) for k in FILTERS}

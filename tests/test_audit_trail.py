@@ -382,8 +382,8 @@ def test_changes_ordered_for_a_subscription_are_under_subscriptions_and_orders(a
 
 
 def test_kinds_of_the_filter_come_from_the_labels(app, ctx):
-    from blueprints.labels import LABELS
     from services import audit_trail
+    from services.labels import LABELS
 
     assert audit_trail.kinds() == tuple(LABELS["audit_kind"])
     LABELS["audit_kind"]["voicemail"] = "Voicemail"
