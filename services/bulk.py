@@ -58,6 +58,7 @@ from . import subscription_changes as changes
 from .errors import ServiceError
 from .formatting import phone
 from .ids import parse_id, parse_ids
+from .labels import label
 from .listing import paginate
 from .messages import public_url
 from .order_text import describe, parts_text, reason_text
@@ -625,13 +626,16 @@ def result_csv(bulk):
     """The per-row result for Danish Excel: UTF-8 with BOM, `;`, formulas guarded."""
     out = io.StringIO()
     writer = csv.writer(out, dialect=exports.DIALECT)
-    writer.writerow([exports.cell(h) for h in (_("Number"), _("Name"), _("Outcome"), _("What / reason"), _("Order"))])
+    writer.writerow([exports.cell(h) for h in (_("Number"), _("Name"), _("Outcome"), _("What / reason"), _("Order"),
+                                               _("Order status"))])
     for item in _items(bulk).iterator():
         subscription = item.subscription
+        # the order's own status as the file is made: "Ordered" is the bulk step's outcome only
+        status = str(label("order_status", item.order.status)) if item.order_id else ""
         writer.writerow([exports.cell(value) for value in (
             phone(subscription.number), subscription.holder_name, str(OUTCOME_LABELS[item.outcome]),
-            item.reason, item.order_id)])
+            item.reason, item.order_id, status)])
     values = json.loads(bulk.params or "{}")
     for entry in values.get("not_found", []):
-        writer.writerow([exports.cell(value) for value in (entry, "", str(OUTCOME_LABELS["not_found"]), "", "")])
+        writer.writerow([exports.cell(value) for value in (entry, "", str(OUTCOME_LABELS["not_found"]), "", "", "")])
     return "\ufeff" + out.getvalue()

@@ -260,8 +260,15 @@ def test_result_csv_for_excel(admin, ctx):
     assert len(lines) == 1 + 2 + 1 and all(";" in line for line in lines)
     assert "'=HYPERLINK(1)" in raw.decode("utf-8-sig")
     assert "'-12345" in lines[-1]
-    order_ids = {str(i.order_id) for i in BulkItem.select().where(BulkItem.bulk == bulk.id)}
-    assert {line.split(";")[-1] for line in lines[1:3]} == order_ids
+    assert lines[0].split(";")[-2:] == ["Ordre", "Ordrestatus"]
+    items = list(BulkItem.select().where(BulkItem.bulk == bulk.id))
+    assert {line.split(";")[-2] for line in lines[1:3]} == {str(i.order_id) for i in items}
+    # the order's own status beside the bulk step's outcome; none for a number not found
+    statuses = {"received": "Modtaget", "in_progress": "Under behandling", "completed": "Gennemført", "failed": "Mislykket"}
+    assert {line.split(";")[-1] for line in lines[1:3]} == {statuses[i.order.status] for i in items}
+    assert lines[-1].split(";")[-2:] == ["", ""]
+    english_lines = english.data.decode("utf-8-sig").splitlines()
+    assert english_lines[0].split(";")[-2:] == ["Order", "Order status"]
 
 
 def test_discard_a_preview(admin, ctx):
