@@ -48,7 +48,7 @@ class DecisionForm(FlaskForm):
 def index():
     applications = Application.select().order_by(Application.created_at.desc()).limit(20)
     return render("staff/index.html", applications=list(applications),
-                  outages=outage_service.list_outages(limit=5))
+                  outages=outage_service.list_outages(limit=5), now=utcnow())
 
 
 # -- outages: publish, update, resolve (services/outages.py checks the values) ----------------------

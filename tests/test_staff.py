@@ -220,6 +220,25 @@ def test_staff_publish_an_outage_in_both_languages_and_end_it(staff_client, admi
     assert AuditEvent.select().where(AuditEvent.action == "outage.end").exists()
 
 
+def test_the_staff_overview_tells_planned_current_and_resolved_outages_apart(staff, ctx):
+    import datetime
+    import re
+
+    from models import Outage, utcnow
+
+    Outage.delete().execute()
+    now = utcnow()
+    for title, starts, ends in (("Planned work", now + datetime.timedelta(days=3), None),
+                                ("Down now", now - datetime.timedelta(hours=1), None),
+                                ("Over", now - datetime.timedelta(days=1), now - datetime.timedelta(hours=2))):
+        Outage.create(title_da=title, title_en=title, starts_at=starts, ends_at=ends, severity="minor")
+    for path in ("/staff/", "/staff/outages"):
+        page = staff.get(path).get_data(as_text=True)
+        for title, state in (("Planned work", "Planned"), ("Down now", "Current"), ("Over", "Resolved")):
+            assert re.search(re.escape(title) + r"[^<]*(<[^>]*>[^<]*){0,2}<span class=\"badge[^\"]*\">" + state, page), (path, title)
+        assert "Ongoing" not in page
+
+
 def test_outage_needs_titles(staff_client, ctx):
     from models import Outage
 
