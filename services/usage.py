@@ -94,8 +94,9 @@ def account_months(account_id, now=None):
     the account's subscriptions, in one more grouped query."""
     months = months_back(now)
     billed = {}
-    for m, calls, seconds, sms, kb, roaming, cost in (
+    for m, calls, seconds, started, sms, kb, roaming, cost in (
             UsageMonth.select(UsageMonth.month, fn.SUM(UsageMonth.calls), fn.SUM(UsageMonth.call_seconds),
+                              fn.SUM(_started_minutes(UsageMonth.call_seconds)),
                               fn.SUM(UsageMonth.sms), fn.SUM(UsageMonth.data_kb), fn.SUM(UsageMonth.roaming),
                               fn.SUM(UsageMonth.cost))
             .where(UsageMonth.account == account_id, UsageMonth.month >= months[0])
@@ -103,6 +104,7 @@ def account_months(account_id, now=None):
         m = _as_date(m)
         billed[m] = usage_month(m, calls=calls or 0, seconds=seconds or 0, sms=sms or 0, data_kb=kb or 0,
                                 roaming=roaming or 0, cost=cost or 0)
+        billed[m]["minutes"] = started or 0
     live_from = max(billed) + datetime.timedelta(days=32) if billed else months[0]
     live_from = live_from.replace(day=1)
     live = _live_account_months(account_id, live_from) if live_from <= months[-1] else {}
@@ -119,31 +121,45 @@ def account_months(account_id, now=None):
 
 
 def _live_account_months(account_id, since):
-    """{first day: month row} counted from the records of the account's subscriptions since `since`."""
+    """{first day: month row} counted from the records of the account's subscriptions since `since`.
+
+    Minutes are started minutes per subscription and month, as its invoice counts them (the sum
+    of the subscriptions' minutes, not the account's seconds rounded once): the records are
+    grouped per subscription first, then per month, in one query."""
     month = _month(UsageRecord.occurred_at)
-    rows = (UsageRecord.select(month, UsageRecord.kind, _abroad(), fn.COUNT(UsageRecord.id),
-                               fn.SUM(UsageRecord.duration_s), fn.SUM(UsageRecord.volume_kb),
-                               fn.SUM(UsageRecord.price))
-            .join(Subscription, on=(UsageRecord.subscription == Subscription.id))
-            .where(Subscription.account == account_id,
-                   UsageRecord.occurred_at >= datetime.datetime.combine(since, datetime.time()))
-            .group_by(month, UsageRecord.kind, _abroad()).tuples())
+    per_subscription = (
+        UsageRecord.select(month.alias("month"), UsageRecord.kind.alias("kind"),
+                           fn.COUNT(UsageRecord.id).alias("records"), fn.SUM(_abroad()).alias("abroad"),
+                           fn.SUM(UsageRecord.duration_s).alias("seconds"), fn.SUM(UsageRecord.volume_kb).alias("kb"),
+                           fn.SUM(UsageRecord.price).alias("price"))
+        .join(Subscription, on=(UsageRecord.subscription == Subscription.id))
+        .where(Subscription.account == account_id,
+               UsageRecord.occurred_at >= datetime.datetime.combine(since, datetime.time()))
+        .group_by(UsageRecord.subscription, month, UsageRecord.kind)).alias("per_subscription")
+    c = per_subscription.c
+    rows = (UsageRecord.select(c.month, c.kind, fn.SUM(c.records), fn.SUM(c.abroad), fn.SUM(c.seconds),
+                               fn.SUM(_started_minutes(fn.COALESCE(c.seconds, 0))), fn.SUM(c.kb), fn.SUM(c.price))
+            .from_(per_subscription).group_by(c.month, c.kind).tuples())
     found = {}
-    for key, kind, abroad, count, seconds, kb, price in rows:
+    for key, kind, count, abroad, seconds, started, kb, price in rows:
         m = datetime.date.fromisoformat(key + "-01")
         row = found.setdefault(m, usage_month(m, live=True))
         row["cost"] += price or 0
-        row["roaming"] += count if abroad else 0
+        row["roaming"] += abroad or 0
         if kind == "call":
             row["calls"] += count
             row["call_seconds"] += seconds or 0
+            row["minutes"] += started or 0
         elif kind == "sms":
             row["sms"] += count
         else:
             row["data_kb"] += kb or 0
-    for row in found.values():
-        row["minutes"] = minutes(row["call_seconds"])
     return found
+
+
+def _started_minutes(seconds):
+    """Started minutes of a whole number of seconds, in SQL (integer division in both databases)."""
+    return (seconds + 59) / 60
 
 
 def _as_date(value):

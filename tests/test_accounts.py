@@ -426,3 +426,23 @@ def test_changes_need_the_csrf_token(app, admin, ctx):
     assert admin.post(f"/accounts/{account.id}/name", data={"name": "Uden token"}).status_code == 400
     assert admin.post(f"/accounts/{account.id}/invoicing", data=_settings(account)).status_code == 400
     assert _account("40120011").name == "Hovedkonto"
+
+
+def test_an_accounts_minutes_are_its_subscriptions_started_minutes(ctx):
+    """As each subscription's invoice counts them: two subscriptions with 61 seconds each are 2 + 2
+    started minutes, not 122 seconds rounded up once (3), in billed months and the live one."""
+    from models import UsageMonth, UsageRecord, utcnow
+    from services import usage
+
+    _many_accounts(1, subscriptions_each=2)
+    account = _account("40190000")
+    subs = list(Subscription.select().where(Subscription.account == account))
+    months = usage.months_back()
+    for sub in subs:
+        UsageMonth.create(subscription=sub, account=account, month=months[-2], calls=1, call_seconds=61)
+        for seconds in (30, 31):  # one started minute each, 61 seconds together
+            UsageRecord.create(subscription=sub, occurred_at=utcnow(), kind="call", duration_s=seconds)
+    series = usage.account_months(account.id)
+    billed, live = series[-2], series[-1]
+    assert (billed["call_seconds"], billed["minutes"]) == (122, 4)
+    assert live["live"] and (live["calls"], live["call_seconds"], live["minutes"]) == (4, 122, 4)
