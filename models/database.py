@@ -302,6 +302,11 @@ def column_where(model, columns, field, value):
     return execute_prepared(sql, (value,)).fetchall()
 
 
+def fixed_tuples(key, build, params):
+    """The rows (tuples) of fixed SQL, `build(placeholder)` made once per `key`, through `execute_prepared`."""
+    return execute_prepared(_sql(key, build), params).fetchall()
+
+
 def instance_of(model, fields, values):
     """A `model` instance of database `values` for `fields` (as a SELECT of those columns read them),
     clean: no defaults filled in for the fields left out, nothing marked as changed."""

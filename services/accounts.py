@@ -97,10 +97,7 @@ def companies_of(scope):
     """The companies the list offers (filter, master-data links): the membership's company and
     its subsidiaries, or for limited access those that hold one of its accounts. One query."""
     scope.require("accounts")
-    query = scope.companies()
-    if scope.limited:
-        query = query.where(Company.id.in_(scope.accounts().select(Account.company)))
-    return list(query)
+    return list(scope.companies().where(Company.id.in_(scope.shown_company_ids)))
 
 
 def subscription_counts(account_ids):

@@ -61,9 +61,8 @@ def shown_status(invoice, today=None):
 
 
 def shows_companies(scope):
-    """The scope spans a company tree: the list gets a Company column and filter (not for a
-    user limited to a single account)."""
-    return len(scope.company_ids) > 1 and (scope.account_ids is None or len(scope.account_ids) > 1)
+    """The scope reaches invoices of more than one company: the list gets a Company column and filter."""
+    return len(scope.shown_company_ids) > 1
 
 
 # -- the list ---------------------------------------------------------------------------------
@@ -146,7 +145,7 @@ def filter_options(scope):
     """The choices of the list's filters: companies (only for a company tree), accounts (None
     when there are too many for a select) and the periods that have invoices."""
     scope.require("invoices")
-    companies = list(scope.companies()) if shows_companies(scope) else []
+    companies = list(scope.companies().where(Company.id.in_(scope.shown_company_ids))) if shows_companies(scope) else []
     accounts, more = search_accounts(scope.accounts().select(Account.id, Account.number, Account.name),
                                      "", MAX_ACCOUNT_OPTIONS)
     periods = [p for (p,) in scope.invoices().select(Invoice.period_start).distinct()

@@ -24,7 +24,7 @@ from models import (
     SupportTicket,
     User,
 )
-from models.database import column_where, columns_of, joined_rows, table_of
+from models.database import column_where, columns_of, fixed_tuples, joined_rows, table_of
 from models.subscriptions import SubscriptionTally
 
 from .ids import parse_id
@@ -42,6 +42,8 @@ class Scope:
     account_ids: tuple | None  # None: every account of those companies
     functions: frozenset
     is_admin: bool
+    # limited access: the companies that hold its accounts (None: every company of company_ids)
+    account_company_ids: tuple | None = None
 
     # rights -------------------------------------------------------------
     def can(self, function):
@@ -54,6 +56,12 @@ class Scope:
     @property
     def limited(self):
         return self.account_ids is not None
+
+    @property
+    def shown_company_ids(self):
+        """The companies whose data the scope reaches: for limited access only those holding its
+        accounts (a list's Company column and filter offer no company that can only show nothing)."""
+        return self.company_ids if self.account_company_ids is None else self.account_company_ids
 
     # queries ------------------------------------------------------------
     def _in_companies(self, query, model):
@@ -220,16 +228,22 @@ def user_memberships(user_id):
     return memberships_from(joined_rows("user_memberships", _memberships_sql, (user_id,), MEMBERSHIP_MODELS))
 
 
+def _chosen_accounts_sql(p):
+    return (f"SELECT ma.account_id, a.company_id FROM {table_of(MembershipAccount)} ma "  # nosec B608  # names from the models; values are placeholders
+            f"JOIN {table_of(Account)} a ON a.id = ma.account_id WHERE ma.membership_id = {p} ORDER BY ma.account_id")
+
+
 def build_scope(membership, links=None):
     company = membership.company
-    account_ids = None
-    if not membership.full_access:
-        account_ids = tuple(a for (a,) in column_where(MembershipAccount, (MembershipAccount.account,),
-                                                       MembershipAccount.membership, membership.id))
+    company_ids = company_tree(company.customer_id, company.id, links)
+    account_ids = account_company_ids = None
+    if not membership.full_access:  # the chosen accounts and their companies, in one fixed query
+        chosen = fixed_tuples("chosen_accounts", _chosen_accounts_sql, (membership.id,))
+        account_ids = tuple(account for account, _company in chosen)
+        account_company_ids = tuple(c for c in company_ids if c in {company for _account, company in chosen})
     return Scope(
         user_id=membership.user_id, membership_id=membership.id,
-        customer_id=company.customer_id, company_id=company.id,
-        company_ids=company_tree(company.customer_id, company.id, links),
+        customer_id=company.customer_id, company_id=company.id, company_ids=company_ids,
         account_ids=account_ids, functions=effective_functions(membership),
-        is_admin=membership.is_admin,
+        is_admin=membership.is_admin, account_company_ids=account_company_ids,
     )

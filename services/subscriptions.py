@@ -92,8 +92,8 @@ def _narrowed(query, q="", kind="", status="", account="", company=None, how=Non
 
 
 def shows_companies(scope):
-    """The scope holds subsidiaries: the overview gets a Company column and filter."""
-    return len(scope.company_ids) > 1
+    """The scope reaches rows of more than one company: the overview gets a Company column and filter."""
+    return len(scope.shown_company_ids) > 1
 
 
 def matching(scope, q="", kind="", status="", account="", company=None, sort=None, details=False):
@@ -231,7 +231,8 @@ def filter_options(scope):
     tree) and one for accounts; `accounts` is None when there are too many for a select."""
     scope.require("subscriptions")
     # the shown columns as named tuples (.id, .name, .number): model instances cost more than the queries
-    companies = list(scope.companies().select(Company.id, Company.name).namedtuples()) if shows_companies(scope) else []
+    companies = (list(scope.companies().select(Company.id, Company.name).where(Company.id.in_(scope.shown_company_ids))
+                      .namedtuples()) if shows_companies(scope) else [])
     accounts = list(scope.accounts().select(Account.id, Account.number, Account.name)
                     .order_by(Account.number).limit(MAX_ACCOUNT_OPTIONS + 1).namedtuples())
     return {"companies": companies,

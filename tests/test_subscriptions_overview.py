@@ -164,6 +164,29 @@ def test_limited_user_sees_only_the_chosen_account(limited, ctx):
     assert f'<option value="{other.number}"' not in full
 
 
+def test_a_limited_user_is_offered_only_the_companies_of_their_accounts(limited, ctx):
+    """begraenset@ is a member of Demo A/S, whose tree holds Demo Service ApS, but is limited to an
+    account of Demo A/S: no Company column or filter that could only show nothing. Given an account
+    of the subsidiary as well, both companies are offered, and no other."""
+    from models import MembershipAccount
+
+    for path in ("/subscriptions", "/invoices"):
+        page = limited.get(path, headers=EN).get_data(as_text=True)
+        assert '<th scope="col">Company</th>' not in page and 'name="company"' not in page, path
+    _, service = _demo_companies()
+    membership = MembershipAccount.get(MembershipAccount.account == _account_of(LIMITED_ACCOUNT)).membership
+    MembershipAccount.create(membership=membership, account=Account.get(Account.company == service))
+    for path in ("/subscriptions", "/invoices"):
+        page = limited.get(path, headers=EN).get_data(as_text=True)
+        assert '<th scope="col">Company</th>' in page, path
+        assert set(re.findall(r'<option value="(\d+)"[^>]*>(Demo[^<]*)</option>', page)) == {
+            (str(c.id), c.name) for c in _demo_companies()}, path
+
+
+def _account_of(number):
+    return Account.get(Account.number == number)
+
+
 def test_a_page_costs_a_fixed_number_of_queries(admin, ctx):
     _, service = _demo_companies()
     admin.get("/subscriptions", headers=HX)  # the session's first write is not the page's
