@@ -478,5 +478,10 @@ def test_the_account_filter_on_a_users_page(admin, other_admin, ctx):
 
 
 def test_user_count_counts_people_not_company_rows(admin):
-    # Anne Admin has a row for each Demo company; with Bent that is two people
-    assert "2 users" in admin.get("/users").get_data(as_text=True)
+    # Anne Admin has a row for each Demo company; with Bent that is two people, and the three rows are explained
+    page = admin.get("/users").get_data(as_text=True)
+    assert "2 users · 3 rows: one for each company a user has access to" in page
+    danish = admin.get("/users", headers={"Accept-Language": "da"}).get_data(as_text=True)
+    assert "2 brugere · 3 rækker: én for hver virksomhed, en bruger har adgang til" in danish
+    # one row per person: the count alone
+    assert "rows:" not in admin.get("/users?q=bent").get_data(as_text=True)
