@@ -10,7 +10,7 @@ import re
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
-from peewee import fn
+from peewee import Case, fn
 from stdnum import ean as gln
 from stdnum.exceptions import ValidationError as StdnumError
 from werkzeug.exceptions import Forbidden
@@ -134,15 +134,20 @@ def get_account(scope, account_id):
 
 
 def count_on_account(scope, account):
-    """The subscriptions of the account that have not ended."""
-    return subscription_counts([account.id]).get(account.id, 0)
+    """(not ended, all): the account's subscriptions that have not ended, and all of them, which its
+    link to the overview shows. One query on the (account, …) index."""
+    live = fn.SUM(Case(None, [(Subscription.status.in_(ENDED), 0)], 1))
+    row = (Subscription.select(live, fn.COUNT(Subscription.id))
+           .where(Subscription.account == account.id).tuples().first())
+    return (row[0] or 0, row[1] or 0) if row else (0, 0)
 
 
 def account_page(scope, account_id, now=None):
     """What the account page shows: the account, its subscription count, and — with the
     `invoices` and `usage` rights — its latest invoices and its last six months of usage."""
     item = get_account(scope, account_id)
-    data = {"item": item, "subscription_count": count_on_account(scope, item), "invoices": [], "usage": None}
+    live, every = count_on_account(scope, item)
+    data = {"item": item, "subscription_count": live, "all_subscriptions": every, "invoices": [], "usage": None}
     if scope.can("invoices"):
         data["invoices"] = list(Invoice.select().where(Invoice.account == item.id)
                                 .order_by(Invoice.period_start.desc()).limit(LATEST_INVOICES))

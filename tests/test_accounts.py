@@ -184,6 +184,13 @@ def test_account_page_shows_facts_usage_invoices_and_wizard_links(admin, ctx):
     assert "/invoices?account=40120011" in html
     assert 'role="img"' in html and "usage-table" in html
     assert f">{count_of('40120011')}</p>" in html
+    # the link's list holds the ended ones too: the page says how many
+    ended = Subscription.select().where(Subscription.account == account, Subscription.status.in_(ENDED)).count()
+    assert ended > 1 and f"Their list also shows the {ended} that have ended." in html
+    Subscription.update(status="active").where(Subscription.account == account, Subscription.id.not_in(
+        Subscription.select(Subscription.id).where(Subscription.account == account, Subscription.status.in_(ENDED))
+        .limit(1))).where(Subscription.status.in_(ENDED)).execute()
+    assert "Their list also shows the one that has ended." in _get(admin, f"/accounts/{account.id}")
 
 
 def test_wizard_links_need_the_order_right(limited, ctx):
