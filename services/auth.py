@@ -236,7 +236,8 @@ def verify_second_factor(user, method, code, purpose="login", target=None):
             ok = False
         if not ok:
             User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
-            audit.record("auth.failure", user=user.id, obj=user, step=method)
+            if purpose != "verify":  # a signed-in user's check records its own event (sessions.record_reauth_failure)
+                audit.record("auth.failure", user=user.id, obj=user, step=method)
     if ok:
         throttle_clear("code", target)
     else:

@@ -322,3 +322,12 @@ def test_production_session_cookie_is_host_prefixed(demo_db_file, tmp_path):
     assert client.post("/login", data={"email": "admin@demo.dk", "password": DEMO_PASSWORD},
                        base_url="https://portal.example").status_code == 400
     db.close()
+
+
+def test_a_wrong_code_at_the_check_is_one_event_not_a_failed_login(admin, ctx):
+    """The check of a signed-in user records its own failure; a wrong code there is no failed login."""
+    _stolen(admin)
+    before = AuditEvent.select().count()
+    admin.post("/verify?next=/settings/", data={"code": "000000", "method": "totp"})
+    actions = [e.action for e in AuditEvent.select().order_by(AuditEvent.id).offset(before)]
+    assert actions == ["auth.reauth_failed"]
