@@ -16,6 +16,12 @@ def select_locale():
     return regional(_select_language())
 
 
+def page_language():
+    """The language of the page being answered ("da", "en"): the signed-in user's choice, the
+    cookie, then the browser's; outside a request, the default."""
+    return _select_language()
+
+
 def _select_language():
     languages = current_app.config["LANGUAGES"]
     if not has_request_context():

@@ -3,7 +3,7 @@ import datetime
 
 import pyotp
 
-from models import AuditEvent, OutboxMessage, User, WebSession
+from models import AuditEvent, OneTimeCode, OutboxMessage, User, WebSession
 from tests.conftest import DEMO_TOTP, login_with_totp
 
 
@@ -178,3 +178,16 @@ def test_no_secrets_in_audit_trail_or_logs(client, ctx, caplog):
     trail = " ".join(e.details for e in AuditEvent.select())
     assert "demo-password-1" not in trail and code not in trail
     assert "demo-password-1" not in caplog.text and code not in caplog.text
+
+
+def test_a_code_comes_in_the_language_of_the_page_it_was_asked_on(client, ctx):
+    """The login has no language of its own: the code follows the login page's (the cookie), else Danish."""
+    client.post("/login/mobile", data={"mobile": "20 00 00 01"})
+    danish = OutboxMessage.select().where(OutboxMessage.recipient == "+4520000001").order_by(OutboxMessage.id.desc()).get()
+    assert danish.body.startswith("Din kode til Selvbetjening")
+    OutboxMessage.delete().execute()
+    OneTimeCode.delete().execute()
+    client.set_cookie("lang", "en")
+    client.post("/login/mobile", data={"mobile": "20 00 00 01"})
+    english = OutboxMessage.select().where(OutboxMessage.recipient == "+4520000001").get()
+    assert english.body.startswith("Your Selvbetjening code is")

@@ -269,3 +269,9 @@ def test_reset_code_and_notice_travel_over_smtp(demo_db_file, tmp_path, smtp_ser
     notice = email.message_from_bytes(handler.envelopes[-1].original_content, policy=email.policy.default)
     assert len(handler.envelopes) == 2 and str(notice["Subject"]) == "Din adgangskode er ændret"
     assert not re.search(r"\d{6}", notice.get_content()) and NEW_PASSWORD not in notice.get_content()
+
+
+def test_the_reset_code_comes_in_the_language_of_the_page(app, ctx):
+    ask(english(app))
+    message = [m for m in mails_to("admin@demo.dk") if m.subject in RESET_SUBJECTS][-1]
+    assert message.subject == "Reset your Selvbetjening password" and message.body.startswith("Someone, hopefully you")
