@@ -292,6 +292,24 @@ def test_attachments_are_checked_by_type_and_content(admin, ctx, data_dir, name,
     assert _stored_attachments() == DEMO_FILES
 
 
+def test_a_form_sent_back_names_the_files_to_choose_again(admin, ctx, data_dir):
+    """A browser never fills a file input again: a form that comes back (an error, or the search
+    without JavaScript) says which files were chosen; with JavaScript the search sends no form."""
+    back = post_ticket(admin, files=[("fejl.pdf", PDF), ("skærm.png", PNG)], subject="")
+    page = back.get_data(as_text=True)
+    assert back.status_code == 422 and "Choose the files again: they are not kept when the form has errors." in page
+    assert "Choose the files again: fejl.pdf" not in page  # the field's own error says it once
+    searched = post_ticket(admin, files=[("fejl.pdf", PDF)], nav="search", q="mette").get_data(as_text=True)
+    assert "Choose the file again: fejl.pdf." in searched
+    assert "again:" not in admin.get("/support/new").get_data(as_text=True)
+    # a file refused for itself says so in its own error, not twice
+    refused = post_ticket(admin, files=[("program.exe", b"MZ")]).get_data(as_text=True)
+    assert "is not a file type we accept" in refused and "again:" not in refused
+    # the search button fetches the matches alone when htmx runs
+    form = admin.get("/support/new").get_data(as_text=True)
+    assert re.search(r'<button type="submit" name="nav" value="search"[^>]*hx-get="/support/new/concerns"', form)
+
+
 def test_attachment_size_and_count_limits(admin, ctx, data_dir):
     big = b"a" * (10 * 1024 * 1024 + 1)
     response = post_ticket(admin, files=[("stor.txt", big)])

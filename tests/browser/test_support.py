@@ -59,15 +59,17 @@ def test_tickets_outages_and_the_staff_side(server_url, browser, signed_in_state
     page.goto(f"{server_url}/support/new")
     _check(page, artifacts, "new")
     page.get_by_label("Fault that stops work").check()
+    pdf = tmp_path / "fejl.pdf"
+    pdf.write_bytes(PDF)
+    page.locator("#f-attachments").set_input_files(str(pdf))  # chosen before the search: it must survive it
     page.locator("#concern-q").fill("Mette")
+    page.get_by_role("button", name="Search", exact=True).click()  # fetches the matches, sends no form
     choice = page.locator("#concern-results").get_by_label(re.compile("Mette Jensen"))
     expect(choice).to_be_visible()
     choice.check()
+    assert page.locator("#f-attachments").evaluate("input => input.files.length") == 1
     page.locator("#f-subject").fill("Telefonen genstarter")
     page.locator("#f-body").fill("Telefonen genstarter flere gange om dagen.")
-    pdf = tmp_path / "fejl.pdf"
-    pdf.write_bytes(PDF)
-    page.locator("#f-attachments").set_input_files(str(pdf))
     page.get_by_role("button", name="Send", exact=True).click()
     page.wait_for_url(re.compile(r"/support/\d+$"))
     expect(page.locator("h1")).to_have_text("Telefonen genstarter")
