@@ -4,12 +4,13 @@ Every error answer varies on HX-Request (the page and the fragment share a URL).
 one `.notice-error` paragraph: static/js/app.js shows its text in the request's target, or in the
 toast region, because htmx itself swaps no error answer.
 """
-from flask import make_response, render_template, request
+from flask import current_app, make_response, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from . import access
 
@@ -26,6 +27,23 @@ def _page(status, title, text):
     response = make_response(body, status)
     response.vary.add("HX-Request")
     return response
+
+
+def _page_of_form():
+    """The page a form-only address belongs to, for a GET of it: a form sent back with errors leaves
+    its own address (/users/7/rights) in the address bar, and reloading or bookmarking it asks for
+    it with GET. The nearest address above it that answers GET (/users/7), or None."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    path = request.path.rstrip("/")
+    while "/" in path.strip("/"):
+        path = path.rsplit("/", 1)[0]
+        for candidate in (path, path + "/"):
+            try:
+                adapter.match(candidate, method="GET")
+            except (RequestRedirect, HTTPException):  # "/settings" redirects: its "/settings/" is the page
+                continue
+            return candidate
+    return None
 
 
 def _signed_out_of_a_page():
@@ -49,6 +67,10 @@ def register(app):
 
     @app.errorhandler(405)
     def not_allowed(error):
+        if request.method in ("GET", "HEAD") and not is_htmx():
+            page = _page_of_form()
+            if page:
+                return redirect(page, 303)
         return _page(405, _("Not allowed"), _("That action is not possible here."))
 
     @app.errorhandler(CSRFError)

@@ -334,8 +334,14 @@ def test_methods_a_route_does_not_accept_answer_405(app, ctx):
                 continue  # another route takes that method (/subscriptions/1/codes is also an action)
             except (MethodNotAllowed, NotFound):
                 pass
-            status = client.open(url, method=method).status_code
-            assert status == 405, (method, url, status)
+            response = client.open(url, method=method)
+            if method == "GET" and response.status_code == 303:
+                # a form's own address asked for with GET (a reload after errors): to the page it belongs to
+                page = response.headers["Location"]
+                assert url.startswith(page.rstrip("/")) and page != url, (url, page)
+                assert client.get(page).status_code not in (405, 500), (url, page)
+                continue
+            assert response.status_code == 405, (method, url, response.status_code)
 
 
 def _static_args(rule):

@@ -56,6 +56,20 @@ def test_403_404_405_fragments_and_pages_vary_on_hx_request(admin, limited, ctx)
             assert ('class="notice notice-error"' in _body(response)) or not headers
 
 
+def test_a_forms_own_address_asked_for_with_get_goes_to_its_page(admin, ctx):
+    """A form sent back with errors leaves its address in the bar (/users/7/rights): a reload or a
+    bookmark asks for it with GET and gets the page the form belongs to, not "Not allowed"."""
+    bent = User.get(User.email == "begraenset@demo.dk")
+    admin.post(f"/users/{bent.id}/rights", data={})  # no functions: sent back with an error
+    for url, page in ((f"/users/{bent.id}/rights", f"/users/{bent.id}"), ("/settings/profile", "/settings/"),
+                      ("/settings/password", "/settings/")):
+        response = admin.get(url)
+        assert response.status_code == 303 and response.headers["Location"] == page, url
+        assert admin.get(page).status_code == 200
+    assert admin.get("/logout").status_code == 405  # nothing above it: still "Not allowed"
+    assert admin.get(f"/users/{bent.id}/rights", headers=HX).status_code == 405  # htmx asks on purpose
+
+
 def test_error_answers_made_elsewhere_vary_too(raw_app):
     """An error a view returns itself (a blueprint's own 413 handler, say) carries Vary as well."""
     from blueprints.access import public

@@ -205,7 +205,8 @@ def test_codes_on_the_page_need_a_post(employee):
     sim = SimCard.get(SimCard.subscription == demo_subscription().id, SimCard.status == "active")
     page = body(employee.get("/me"))
     assert sim.puk not in page and "Show PIN and PUK" in page
-    assert employee.get("/me/codes").status_code == 405
+    asked = employee.get("/me/codes")  # a GET shows no codes: it goes back to the page
+    assert asked.status_code == 303 and asked.headers["Location"] == "/me"
 
 
 # -- the actions the company allows ----------------------------------------------------
