@@ -363,6 +363,9 @@ def test_filters_by_kind_user_and_date(admin, ctx):
     assert "S-77" not in _page(admin, f"/users/audit?user={bent.id}")
     # bad filter values are ignored, not a 500
     assert admin.get("/users/audit?from=yesterday&user=abc&kind=nope").status_code == 200
+    # dates the wrong way round say so, rather than "no events"
+    reversed_page = _page(admin, "/users/audit?from=2026-11-30&to=2026-11-01", **{"HX-Request": "true"})
+    assert "Til-datoen ligger før fra-datoen" in reversed_page and "Ingen hændelser" not in reversed_page
 
 
 def test_changes_ordered_for_a_subscription_are_under_subscriptions_and_orders(app, ctx):
