@@ -62,6 +62,7 @@ def test_pin_puk_and_orders_on_a_desktop(server_url, browser, artifacts):
     _open_mette(page, server_url)
     page.get_by_role("button", name=re.compile("PIN")).click()
     expect(page.locator("#codes dl.codes")).to_be_visible()
+    expect(page.locator("#codes .codes-shown")).to_be_focused()  # the button that asked is gone
     _check(page, artifacts, "codes", DESKTOP["width"])
     page.goto(f"{server_url}/orders?which=done")
     _check(page, artifacts, "orders", DESKTOP["width"])
