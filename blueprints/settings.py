@@ -20,6 +20,7 @@ from services import audit, profile, two_factor
 from services import auth as auth_service
 from services.formatting import phone
 from services.locale import COOKIE
+from services.passwords import password_problem
 from services.sessions import current_token_hash, mark_reauthenticated, mark_second_factor
 
 from .access import public, signed_in
@@ -81,6 +82,7 @@ def update_profile():
     """Name changes at once; a new e-mail or mobile must be confirmed with the second factor."""
     form = ProfileForm()
     if not form.validate_on_submit():
+        form.mobile.data = (form.mobile.raw_data or [""])[0]  # as typed, not the +45 form its check made
         return _settings_page(422, profile_form=form)
     # An address another login uses is not refused here: the answer must not tell who has a
     # login. profile.change_contact leaves it out after the confirmation and tells its owner.
@@ -99,10 +101,12 @@ def _settings_page(status=200, **forms):
     devices = TotpDevice.select().where(TotpDevice.user == current_user.id, TotpDevice.confirmed == True)  # noqa: E712
     sessions = (WebSession.select().where(WebSession.user == current_user.id)
                 .order_by(WebSession.last_seen_at.desc()))
-    blank = ProfileForm(obj=current_user)
+    # the forms not sent are blank (formdata=None): the page's forms share field names ("name")
+    blank = ProfileForm(formdata=None, obj=current_user)
     blank.mobile.data = phone(current_user.mobile)  # as people write it: 20 00 00 10
-    context = {"profile_form": blank, "password_form": PasswordForm(), **forms}
-    return render("settings/index.html", status=status, devices=list(devices), form=DeviceForm(),
+    context = {"profile_form": blank, "password_form": PasswordForm(formdata=None), "form": DeviceForm(formdata=None),
+               **forms}
+    return render("settings/index.html", status=status, devices=list(devices),
                   sessions=list(sessions), current_hash=current_token_hash(session), **context)
 
 
@@ -153,6 +157,11 @@ def change_password():
             return _settings_page(429, password_form=form)
         field = form.current if problem == "wrong_current" else form.new
         field.errors.append(password_error_text(problem))
+    elif form.new.data and not form.new.errors:
+        # told together with the form's other problems (the current password is checked once they are mended)
+        problem = password_problem(form.new.data, (current_user.email, current_user.name))
+        if problem:
+            form.new.errors = [*form.new.errors, password_error_text(problem)]
     return _settings_page(422, password_form=form)
 
 

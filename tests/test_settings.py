@@ -1,5 +1,6 @@
 """Own settings: profile, contact change with the second factor, password, 2FA devices, sessions."""
 import json
+import re
 
 import pyotp
 
@@ -49,6 +50,23 @@ def test_bad_profile_input_is_refused_with_errors(admin, ctx):
     response = admin.post("/settings/profile", data={"name": "", "email": "nope", "mobile": "12"})
     assert response.status_code == 422
     assert User.get(User.id == 1).email == "admin@demo.dk"
+
+
+def test_a_form_sent_back_keeps_what_was_typed_and_leaves_the_others_alone(admin, ctx):
+    """The mobile number as typed (not the +45 form its check makes), and the device form, whose field
+    is also called "name", keeps its own default."""
+    page = admin.post("/settings/profile", data={"name": "", "email": "anne@", "mobile": "20 00 00 10"},
+                      headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'value="20 00 00 10"' in page and "+4520000010" not in page
+    assert re.search(r'<input[^>]*name="name"[^>]*value="Authenticator"', page)
+
+
+def test_every_problem_of_a_new_password_is_told_at_once(admin, ctx):
+    page = admin.post("/settings/password", data={"current": "wrong", "new": "short", "repeat": "other"},
+                      headers={"Accept-Language": "en"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert "The two passwords are not the same." in text and "Use at least 12 characters." in text
 
 
 def test_an_address_another_login_uses_is_not_revealed_nor_taken(admin, ctx):
