@@ -223,7 +223,8 @@ def listed(items):
 
 
 def quoted(text):
-    return f"«{text}»"
+    """Text quoted as the page's language quotes: “…” in English, «…» in Danish."""
+    return _("“%(text)s”", text=text)
 
 
 def _split_change(value):
@@ -1062,8 +1063,8 @@ def _details_confirmed(v):
 
 @sentence("order.requeued")
 def _order_requeued(v):
-    return _about_order(v, _("The order %(kind)s for %(subscription)s had no job to carry it out and was queued again"),
-                        _("The order %(kind)s had no job to carry it out and was queued again"))
+    return _about_order(v, _("The order %(kind)s for %(subscription)s had stopped on its way to the network and was started again"),
+                        _("The order %(kind)s had stopped on its way to the network and was started again"))
 
 
 @sentence("order.transfer_accepted")
@@ -1112,7 +1113,7 @@ FIELD_VALUE_LABELS = {"invoice_format": "invoice_format", "default_invoice_forma
 
 
 def changes_text(d, fields):
-    """'invoice format from «PDF by e-mail» to «EAN e-invoice», reference set to «PO 12»'."""
+    """'invoice format from “PDF by e-mail” to “EAN e-invoice”, reference set to “PO 12”'."""
     parts = []
     for key in fields:
         if key not in d:

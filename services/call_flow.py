@@ -606,7 +606,7 @@ def _target_text(target, people):
     if kind == "voicemail":
         return _("voicemail to %(email)s", email=target.get("email", ""))
     if kind == "message":
-        return _("the message «%(text)s», then the call ends", text=target.get("message", ""))
+        return _("the message “%(text)s”, then the call ends", text=target.get("message", ""))
     return _("nowhere")
 
 
@@ -633,7 +633,7 @@ def summary(system, document, people):
     menu = doc.get("menu", {})
     open_children = []
     if doc.get("welcome"):
-        open_children.append(Node(_("Welcome message «%(text)s»", text=doc["welcome"]), []))
+        open_children.append(Node(_("Welcome message “%(text)s”", text=doc["welcome"]), []))
     options = menu.get("options", ())
     menu_children = [_option_node(o, people) for o in options]
     default = next((o for o in options if o["key"] == menu.get("default")), None)
@@ -641,7 +641,7 @@ def summary(system, document, people):
         menu_children.append(Node(_("No key pressed → key %(key)s (%(name)s)", key=default["key"],
                                     name=default["name"]), []))
     if options or menu.get("prompt"):
-        open_children.append(Node(_("Menu «%(text)s»", text=menu.get("prompt", "")), menu_children))
+        open_children.append(Node(_("Menu “%(text)s”", text=menu.get("prompt", "")), menu_children))
     branches = [Node(_("Open %(hours)s", hours=hours) if hours else _("Not open on any weekday"), open_children)]
     holidays = doc.get("holidays", ())
     if holidays:

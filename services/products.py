@@ -610,7 +610,7 @@ def _describe_profile(d):
 def _describe_vacation(d):
     if not d.get("active"):
         return _("The vacation reply of %(name)s is switched off.", name=d.get("name", ""))
-    return _("%(name)s gets a vacation reply from %(start)s to %(end)s: «%(message)s»", name=d.get("name", ""),
+    return _("%(name)s gets a vacation reply from %(start)s to %(end)s: “%(message)s”", name=d.get("name", ""),
              start=_date_text(d.get("starts_on")), end=_date_text(d.get("ends_on")), message=d.get("message", ""))
 
 

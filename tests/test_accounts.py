@@ -224,7 +224,7 @@ def test_rename_is_audited_and_shown_in_the_audit_trail(admin, ctx):
     page = _get(admin, f"/accounts/{account.id}")
     assert "Hovedkonto Nord" in page and "is now called" in page
     trail = _get(admin, "/users/audit")
-    assert "Anne Admin renamed account 40120011 from «Hovedkonto» to «Hovedkonto Nord»" in trail
+    assert "Anne Admin renamed account 40120011 from “Hovedkonto” to “Hovedkonto Nord”" in trail
     assert "renamed account 40120011" in _get(admin, "/users/audit?kind=account", HX)
 
 
@@ -259,8 +259,8 @@ def test_switch_to_email_invoices_is_audited_and_applies_from_the_next_invoice(a
     page = _get(admin, f"/accounts/{account.id}")
     assert "applies from the next invoice" in page
     trail = _get(admin, "/users/audit")
-    assert ("Anne Admin changed the invoice settings of account 40120037: invoice format from «Portal only» to "
-            "«PDF by e-mail» and invoice e-mails set to «lager@demo.dk, bogholder@demo.dk»") in trail
+    assert ("Anne Admin changed the invoice settings of account 40120037: invoice format from “Portal only” to "
+            "“PDF by e-mail” and invoice e-mails set to “lager@demo.dk, bogholder@demo.dk”") in trail
 
 
 def test_switch_to_ean_with_a_valid_gln(admin, ctx):
@@ -393,8 +393,8 @@ def test_admin_edits_company_master_data(admin, ctx):
     event = AuditEvent.get(AuditEvent.action == "company.master_data_changed")
     assert event.company_id == service.id and "Søndergade 12 → Banegårdsgade 2" in event.details
     assert "pdf_email → ean" in event.details and "name" not in event.details.replace('"cvr"', "")
-    assert "Anne Admin changed the master data of Demo Service ApS (CVR 12345682): address from «Søndergade 12» to " \
-        "«Banegårdsgade 2»" in _get(admin, "/users/audit")
+    assert "Anne Admin changed the master data of Demo Service ApS (CVR 12345682): address from “Søndergade 12” to " \
+        "“Banegårdsgade 2”" in _get(admin, "/users/audit")
 
 
 def test_bad_company_data_answers_422_and_changes_nothing(admin, ctx):

@@ -113,7 +113,7 @@ def test_the_page_shows_the_flow_as_a_text_tree_and_its_versions(admin, ctx):
     index = admin.get("/numbers/call-flow")
     assert index.status_code == 302 and index.headers["Location"].endswith(f"/numbers/call-flow/{system_id()}")
     page = text_of(admin.get(f"/numbers/call-flow/{system_id()}"))
-    for sentence in ("Calls to 70 10 10 10", "Open Mon–Fri 08:00–17:00", "Welcome message «Velkommen til Demo A/S.»",
+    for sentence in ("Calls to 70 10 10 10", "Open Mon–Fri 08:00–17:00", "Welcome message “Velkommen til Demo A/S.”",
                      "Key 1 → queue Salg", "2 members: Mette Jensen", "Rings one member at a time, in turn",
                      "After 90 s in the queue → voicemail to salg@demo.dk", "Key 2 → queue Kundeservice",
                      "No key pressed → key 2 (Kundeservice)", "Juleaften", "Nytårsaftensdag", "open 09:00–12:00",
@@ -554,5 +554,5 @@ def test_a_second_phone_system_starts_empty_and_gets_its_first_version(admin, ct
     assert first.flow["menu"]["options"] == [{"key": "1", "name": "Alle", "kind": "number", "number": "+4533123456"}]
     page = text_of(admin.get(f"/numbers/call-flow/{system.id}"))
     assert "Key 1 (Alle) → forwarded to 33 12 34 56" in page
-    assert "Closed → the message «Vi har lukket.», then the call ends" in page
+    assert "Closed → the message “Vi har lukket.”, then the call ends" in page
     assert "Open Mon–Fri 08:00–16:00" in page and len(versions()) == 2  # the other system is untouched
