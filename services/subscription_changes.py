@@ -3,9 +3,14 @@ plain values, and places the order (services/orders.py) with its audit event in 
 transaction. The change itself happens when the order completes.
 
 Views, bulk updates and offboarding call these same functions, so they all get the same
-checks. Each raises ServiceError (translated message, field) on bad input.
+checks. Each raises ServiceError on bad input, with every problem of the form at once
+({field: translated message}, ServiceError.of), before it looks at open orders.
 """
 
+import datetime
+import re
+
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from stdnum import luhn
 from werkzeug.exceptions import NotFound
@@ -46,11 +51,44 @@ def _active(scope, subscription_id, right):
     return subscription
 
 
-def _date(value, field):
-    day, problem = order_date(value)
+def _date(value, field, errors):
+    """The date of a form's field, or None with its problem added to `errors`. Empty is a problem
+    (never silently today); the example is in the portal's date format, which is accepted too."""
+    day = value if isinstance(value, datetime.date) else _parse_day(value)
+    if day is None:
+        errors[field] = _("Enter a date, for example %(example)s.", example=format_date(utcnow().date()))
+        return None
+    day, problem = order_date(day)
     if problem:
-        raise ServiceError(problem, field)
+        errors[field] = problem
     return day
+
+
+def _parse_day(text):
+    """ISO (what a date field sends) or the portal's "24 Nov 2026" / "24. nov. 2026"; else None."""
+    text = (text or "").strip()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2})\.?\s+([^\W\d]+)\.?\s+(\d{4})", text)
+    locale = get_locale()
+    if not match or locale is None:  # no request (a job): ISO only
+        return None
+    months = locale.months["format"]
+    name = match[2].lower()
+    month = next((n for width in ("abbreviated", "wide") for n, m in months[width].items()
+                  if m.lower().rstrip(".") == name), None)
+    try:
+        return datetime.date(int(match[3]), month, int(match[1])) if month else None
+    except ValueError:
+        return None
+
+
+def _raise_if(errors):
+    """Every problem of the form at once (ServiceError.of), in the form's order."""
+    if errors:
+        raise ServiceError.of(errors)
 
 
 def _place(scope, kind, subscription, preview, details, batch=None):
@@ -88,27 +126,28 @@ def change_sim(scope, subscription_id, how, iccid="", address="", reason="lost",
     subscription = _active(scope, subscription_id, "sim")
     if subscription.kind != "mobile":
         raise ServiceError(_("Only mobile subscriptions have SIM cards."))
+    errors = {}
     if how not in SIM_HOW:
-        raise ServiceError(_("Choose how the new SIM card comes."), "how")
-    if reason not in SIM_REASONS:
-        raise ServiceError(_("Choose a reason."), "reason")
+        errors["how"] = _("Choose how we should deliver the new SIM card.")
     details = {"number": subscription.number, "sim_form": "esim" if how == "esim" else "physical",
                "how": how, "reason": reason}
     if how == "in_hand":
         iccid = clean_iccid(iccid)
         if not (18 <= len(iccid) <= 20 and iccid.startswith("89")):
-            raise ServiceError(_("An ICCID has 18 to 20 digits and starts with 89; it is printed on the card."),
-                               "iccid")
-        if not luhn.is_valid(iccid):
-            raise ServiceError(_("The ICCID is not right: check the digits on the card."), "iccid")
-        if SimCard.select().where(SimCard.iccid == iccid).exists():
-            raise ServiceError(_("That SIM card is already in use."), "iccid")
+            errors["iccid"] = _("An ICCID has 18 to 20 digits and starts with 89; it is printed on the card.")
+        elif not luhn.is_valid(iccid):
+            errors["iccid"] = _("The ICCID is not right: check the digits on the card.")
+        elif SimCard.select().where(SimCard.iccid == iccid).exists():
+            errors["iccid"] = _("That SIM card is already in use.")
         details["iccid"] = iccid
     elif how == "physical":
         address = " ".join((address or "").split())
         if len(address) < 5 or len(address) > 200:
-            raise ServiceError(_("Enter the address the SIM card is sent to."), "address")
+            errors["address"] = _("Enter the address the SIM card is sent to.")
         details["delivery_address"] = address
+    if reason not in SIM_REASONS:
+        errors["reason"] = _("Choose a reason.")
+    _raise_if(errors)
     orders.refuse_if_open(subscription, ("sim_change",),
                           _("A SIM change is already on its way for this subscription."))
     fraud.check_sim_burst(scope, subscription)
@@ -133,12 +172,15 @@ def _guarded(scope, kind, subscription, details, batch=None, review=False, notif
 
 def change_plan(scope, subscription_id, plan_code, from_date=None, preview=False):
     subscription = _active(scope, subscription_id, "manage")
+    errors = {}
     plan = Plan.get_or_none(Plan.code == (plan_code or ""), Plan.active == True)  # noqa: E712
     if plan is None or plan.kind != subscription.kind:
-        raise ServiceError(_("Choose a plan for this kind of subscription."), "plan_code")
-    if plan.id == subscription.plan_id:
-        raise ServiceError(_("The subscription already has that plan."), "plan_code")
-    day = _date(from_date or utcnow().date(), "from_date")
+        errors["plan_code"] = _("Choose a plan for this kind of subscription.")
+    elif plan.id == subscription.plan_id:
+        errors["plan_code"] = _("The subscription already has that plan.")
+    # None: no date asked (a bulk change), so from today; an emptied date field is a problem
+    day = utcnow().date() if from_date is None else _date(from_date, "from_date", errors)
+    _raise_if(errors)
     orders.refuse_if_open(subscription, ("plan_change",), _("A plan change is already on its way."))
     current = Plan.get_by_id(subscription.plan_id)
     return _place(scope, "plan_change", subscription, preview, {
@@ -200,21 +242,27 @@ def remove_addon(scope, subscription_id, code, preview=False):
 BLOCK_REASONS = ("lost", "stolen", "misuse", "cost_control", "other")
 
 
-def _parts(parts):
-    chosen = [p for p in BLOCK_PARTS if p in (parts or ())]
-    if not chosen:
-        raise ServiceError(_("Choose what to block."), "parts")
-    return chosen
+def blockable_parts(subscription):
+    """The parts the block form offers: those not blocked already."""
+    return [p for p in BLOCK_PARTS if p not in subscription.blocks]
+
+
+def _chosen(parts):
+    return [p for p in BLOCK_PARTS if p in (parts or ())]
 
 
 def block(scope, subscription_id, parts, reason, preview=False):
     subscription = _active(scope, subscription_id, "manage")
-    chosen = _parts(parts)
-    if reason not in BLOCK_REASONS:
-        raise ServiceError(_("Choose a reason."), "reason")
+    errors = {}
+    chosen = _chosen(parts)
     new = [p for p in chosen if p not in subscription.blocks]
-    if not new:
-        raise ServiceError(_("That is already blocked."), "parts")
+    if not chosen:
+        errors["parts"] = _("Choose what to block.")
+    elif not new:
+        errors["parts"] = _("That is already blocked.")
+    if reason not in BLOCK_REASONS:
+        errors["reason"] = _("Choose a reason.")
+    _raise_if(errors)
     orders.refuse_if_open(subscription, ("block", "unblock"), _("A block or unblock is already on its way."))
     return _place(scope, "block", subscription, preview, {
         "number": subscription.number, "parts": new, "reason": reason})
@@ -222,7 +270,10 @@ def block(scope, subscription_id, parts, reason, preview=False):
 
 def unblock(scope, subscription_id, parts, preview=False):
     subscription = _active(scope, subscription_id, "manage")
-    chosen = [p for p in _parts(parts) if p in subscription.blocks]
+    chosen = _chosen(parts)
+    if not chosen:
+        raise ServiceError(_("Choose what to open again."), "parts")
+    chosen = [p for p in chosen if p in subscription.blocks]
     if not chosen:
         raise ServiceError(_("That is not blocked."), "parts")
     orders.refuse_if_open(subscription, ("block", "unblock"), _("A block or unblock is already on its way."))
@@ -242,9 +293,11 @@ def cancel(scope, subscription_id, end_date, reason, stepped_up, batch=None, pre
     number's SMS is sent either way."""
     subscription = _active(scope, subscription_id, "manage")
     _require_step_up(stepped_up)
-    day = _date(end_date, "end_date")
+    errors = {}
+    day = _date(end_date, "end_date", errors)
     if reason not in CANCEL_REASONS:
-        raise ServiceError(_("Choose a reason."), "reason")
+        errors["reason"] = _("Choose a reason.")
+    _raise_if(errors)
     if reason == "moving_operator":  # a port-out: refused while the number has a port lock
         numbers.refuse_port_out(subscription)
     _ending_checks(subscription)
@@ -261,13 +314,15 @@ def transfer(scope, subscription_id, name, email, end_date, stepped_up, batch=No
     """The subscription moves to the employee as a private customer once they accept by e-mail."""
     subscription = _active(scope, subscription_id, "manage")
     _require_step_up(stepped_up)
+    errors = {}  # in the form's order: the date comes first
+    day = _date(end_date, "end_date", errors)
     name = " ".join((name or "").split())
     if not name or len(name) > NAME_MAX:
-        raise ServiceError(_("Enter the new holder's name."), "name")
+        errors["name"] = _("Enter the new holder's name.")
     address = email_address(email)
     if address is None:
-        raise ServiceError(_("Enter a valid e-mail address."), "email")
-    day = _date(end_date, "end_date")
+        errors["email"] = _("Enter a valid e-mail address.")
+    _raise_if(errors)
     _ending_checks(subscription)
     details = {"number": subscription.number, "new_holder_name": name, "new_holder_email": address,
                "end_date": day.isoformat()}
@@ -309,9 +364,9 @@ def logins_of(subscription):
 
 def offboard(scope, subscription_id, choice, end_date, stepped_up, name="", email="", disable_login=True,
              preview=False):
-    """Cancel or transfer, close the SIM with it, and disable the employee's logins: one batch.
+    """Cancel (closing the SIM with it) or transfer, and disable the employee's logins: one batch.
 
-    With `preview`: {"order": Preview, "logins": users that would be disabled, "kept": ...}."""
+    With `preview`: {"order": Preview, "logins": users that would be disabled, "kept": ..., "disable_login"}."""
     from .users import disable_user  # the users service imports nothing of this one
 
     subscription = _active(scope, subscription_id, "manage")
@@ -322,12 +377,15 @@ def offboard(scope, subscription_id, choice, end_date, stepped_up, name="", emai
     elif choice == "cancel":
         order = cancel(scope, subscription.id, end_date, "employee_left", stepped_up, batch=batch, preview=preview)
     else:
-        raise ServiceError(_("Choose whether the subscription is cancelled or transferred."), "choice")
+        errors = {"choice": _("Choose whether the subscription is cancelled or transferred.")}
+        _date(end_date, "end_date", errors)
+        raise ServiceError.of(errors)
     logins = logins_of(subscription) if disable_login else []
     can_disable = [u for u in logins if u.kind == "employee" or scope.can("users")]
     kept = [u.name for u in logins if u not in can_disable]
     if preview:
-        return {"order": order, "logins": [u.name for u in can_disable], "kept": kept}
+        return {"order": order, "logins": [u.name for u in can_disable], "kept": kept,
+                "disable_login": disable_login}
     disabled = []
     for user in can_disable:
         if user.kind == "employee":

@@ -191,7 +191,29 @@ def test_subscription_wizard_step(admin, ctx):
 def test_subscription_cancel_with_a_bad_date(admin, ctx):
     item = demo_subscription()
     response = reauthenticate(admin).post(f"/subscriptions/{item.id}/cancel", data={"end_date": "x", "reason": ""}, headers=EN)
-    assert check_summary(response, 1) == ["f-end_date"]
+    assert check_summary(response, 2) == ["f-end_date", "f-reason"]
+
+
+def test_subscription_block_lists_every_error(admin, ctx):
+    item = demo_subscription()
+    response = admin.post(f"/subscriptions/{item.id}/block", data={"reason": ""}, headers=EN)
+    assert check_summary(response, 2) == ["f-parts", "f-reason"]
+
+
+def test_subscription_offboard_transfer_lists_every_error(admin, ctx):
+    item = demo_subscription()
+    response = reauthenticate(admin).post(f"/subscriptions/{item.id}/offboard", headers=EN, data={
+        "choice": "transfer", "end_date": "", "name": "", "email": "not-an-email", "disable_login": "1"})
+    assert check_summary(response, 3) == ["f-end_date", "f-name", "f-email"]
+
+
+def test_subscription_plan_and_sim_list_every_error(admin, ctx):
+    item = demo_subscription()
+    plan = admin.post(f"/subscriptions/{item.id}/plan", data={"plan_code": "", "from_date": ""}, headers=EN)
+    assert check_summary(plan, 2) == ["f-plan_code", "f-from_date"]
+    sim = admin.post(f"/subscriptions/{item.id}/sim", data={"how": "physical", "address": "", "reason": ""},
+                     headers=EN)
+    assert check_summary(sim, 2) == ["f-address", "f-reason"]
 
 
 def test_bulk_start_without_numbers(admin, ctx):

@@ -1,6 +1,7 @@
 """The employee page's actions: each one's preview, order, completion, bad input, missing
 right and foreign ids; the order pipeline's at-most-once and failure behaviour."""
 import datetime
+import html
 import json
 
 import pytest
@@ -63,10 +64,12 @@ def test_employee_page_shows_actions_and_usage(admin, ctx):
 
 def test_change_plan_previews_then_orders_and_completes(admin, ctx):
     sub = mette(ctx)
-    preview = admin.post(f"/subscriptions/{sub.id}/plan", data={"plan_code": "MOB-FRI-100"})
+    today = utcnow().date().isoformat()
+    preview = admin.post(f"/subscriptions/{sub.id}/plan", data={"plan_code": "MOB-FRI-100", "from_date": today})
     assert "Mobil Fri 100 GB" in preview.get_data(as_text=True)
     assert orders_of(sub.id, "plan_change") == []  # a preview places nothing
-    response = admin.post(f"/subscriptions/{sub.id}/plan", data={"plan_code": "MOB-FRI-100", "confirm": "1"})
+    response = admin.post(f"/subscriptions/{sub.id}/plan", data={"plan_code": "MOB-FRI-100", "from_date": today,
+                                                                  "confirm": "1"})
     assert response.status_code == 302
     (order,) = orders_of(sub.id, "plan_change")
     assert order.status == "completed" and order.applied_at is not None
@@ -276,7 +279,7 @@ def test_offboarding_cancels_and_disables_the_employee_login(admin, ctx):
 def test_failed_order_changes_nothing_and_says_why(admin, ctx, app):
     sub = mette(ctx)
     app.config["NETWORK_FAILURE_RATE"] = 1.0
-    confirm(admin, sub.id, "plan", {"plan_code": "MOB-FRI-100"})
+    confirm(admin, sub.id, "plan", {"plan_code": "MOB-FRI-100", "from_date": utcnow().date().isoformat()})
     (order,) = orders_of(sub.id, "plan_change")
     assert order.status == "failed" and order.failure_reason == "network_unavailable"
     assert Subscription.get_by_id(sub.id).plan.code != "MOB-FRI-100"
@@ -408,3 +411,154 @@ def test_the_months_calls_read_as_calls_and_started_minutes(admin, ctx):
     assert f"{calls['count']} opkald · {-(-calls['seconds'] // 60)} minutter" in page
     english = admin.get(f"/subscriptions/{sub.id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
     assert f"{calls['count']} call{'s' if calls['count'] > 1 else ''} · " in english
+
+
+# -- the action forms as a tester found them ----------------------------------------------
+
+EN = {"Accept-Language": "en"}
+
+
+def form_defaults(html):
+    """What a browser posts when the dialog's form is submitted as it is shown."""
+    import lxml.html
+
+    (form,) = lxml.html.fromstring(html).xpath("//section[contains(@class, 'dialog')]//form")
+    return dict(form.form_values())
+
+
+def test_lifting_a_block_without_a_choice_asks_what_to_open_again(admin, ctx):
+    sub = mette(ctx)
+    confirm(admin, sub.id, "block", {"parts": ["abroad"], "reason": "cost_control"})
+    for headers, asked, wrong in ((EN, "Choose what to open again.", "Choose what to block."),
+                                  ({}, "Vælg, hvad der skal åbnes igen.", "Vælg, hvad der skal spærres.")):
+        response = admin.post(f"/subscriptions/{sub.id}/unblock", data={}, headers=headers)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422 and asked in page and wrong not in page
+    assert confirm(admin, sub.id, "unblock", {"parts": ["abroad"]}).status_code == 302
+    assert Subscription.get_by_id(sub.id).blocks == ()
+
+
+def test_the_block_form_offers_only_what_is_not_blocked(admin, ctx):
+    sub = mette(ctx)
+    form = admin.get(f"/subscriptions/{sub.id}/block", headers=EN).get_data(as_text=True)
+    assert all(f'value="{p}"' in form for p in ("all", "abroad", "data", "premium"))
+    confirm(admin, sub.id, "block", {"parts": ["abroad"], "reason": "cost_control"})
+    form = admin.get(f"/subscriptions/{sub.id}/block", headers=EN).get_data(as_text=True)
+    assert 'value="abroad"' not in form and 'value="data"' in form
+    assert "Blocked now: calls abroad." in form
+    confirm(admin, sub.id, "block", {"parts": ["all", "data", "premium"], "reason": "lost"})
+    form = admin.get(f"/subscriptions/{sub.id}/block", headers=EN).get_data(as_text=True)
+    assert "Everything is blocked already." in form
+    assert 'name="parts"' not in form and "Continue" not in form  # no empty form to submit
+    assert "Alt er allerede spærret." in admin.get(f"/subscriptions/{sub.id}/block").get_data(as_text=True)
+
+
+def test_block_reports_every_problem_at_once(admin, ctx):
+    sub = mette(ctx)
+    response = admin.post(f"/subscriptions/{sub.id}/block", data={"reason": ""}, headers=EN)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Choose what to block." in page and "Choose a reason." in page and "There are 2 problems" in page
+    assert orders_of(sub.id, "block") == []
+
+
+def test_offboard_transfer_reports_every_problem_at_once(admin, ctx):
+    sub = mette(ctx)
+    response = stepped_up(admin).post(f"/subscriptions/{sub.id}/offboard", headers=EN, data={
+        "choice": "transfer", "end_date": "", "name": "", "email": "not-an-email", "disable_login": "1"})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422 and "There are 3 problems" in page
+    for text in ("Enter a date", "Enter the new holder's name.", "Enter a valid e-mail address."):
+        assert text in page, text
+    assert orders_of(sub.id, "transfer") == []
+
+
+def test_change_plan_preselects_no_plan(admin, ctx):
+    sub = mette(ctx)
+    form = admin.get(f"/subscriptions/{sub.id}/plan", headers=EN).get_data(as_text=True)
+    values = form_defaults(form)
+    assert values["plan_code"] == "" and "Choose a plan" in form
+    unchanged = admin.post(f"/subscriptions/{sub.id}/plan", data=values, headers=EN)
+    assert unchanged.status_code == 422  # Continue straight away proposes nothing
+    assert "Choose a plan for this kind of subscription." in unchanged.get_data(as_text=True)
+    assert "What will happen" not in unchanged.get_data(as_text=True)
+    assert confirm(admin, sub.id, "plan", {**values, "plan_code": "MOB-FRI-100"}).status_code == 302
+    assert Subscription.get_by_id(sub.id).plan.code == "MOB-FRI-100"
+
+
+@pytest.mark.parametrize("action,data", [
+    ("cancel", {"end_date": "", "reason": "not_needed"}),
+    ("offboard", {"choice": "cancel", "end_date": "", "disable_login": "1"}),
+    ("plan", {"plan_code": "MOB-FRI-100", "from_date": ""}),
+])
+def test_an_emptied_date_is_an_error_shown_in_the_portal_format(admin, ctx, action, data):
+    import re
+
+    import lxml.html
+
+    sub = mette(ctx)
+    field = "from_date" if action == "plan" else "end_date"
+    for headers, example in ((EN, r"for example \d{1,2} [A-Z][a-z]{2} \d{4}\."),
+                             ({}, r"for eksempel \d{1,2}\. \w+\.? \d{4}\.")):
+        response = stepped_up(admin).post(f"/subscriptions/{sub.id}/{action}", data=data, headers=headers)
+        page = response.get_data(as_text=True)
+        assert response.status_code == 422
+        assert re.search(example, page), page
+        assert re.search(r"\d{4}-\d{2}-\d{2}\.", page) is None  # no ISO example
+        (date_field,) = lxml.html.fromstring(page).xpath(f"//input[@name='{field}']")
+        assert date_field.get("value") == ""  # the field agrees with the error
+    assert Order.select().where(Order.subscription == sub.id).count() == 0
+
+
+def test_a_date_in_the_portal_format_is_accepted(admin, ctx):
+    from babel.dates import format_date
+
+    sub = mette(ctx)
+    day = utcnow().date() + datetime.timedelta(days=10)
+    typed = format_date(day, "d. MMM y", locale="da")  # as the error's example writes it
+    response = stepped_up(admin).post(f"/subscriptions/{sub.id}/cancel", data={"end_date": typed,
+                                                                                "reason": "not_needed"})
+    assert response.status_code == 200 and 'name="confirm"' in response.get_data(as_text=True)
+    form = admin.get(f"/subscriptions/{sub.id}/cancel").get_data(as_text=True)
+    assert f'value="{utcnow().date().isoformat()}"' in form  # a new form proposes today
+
+
+def test_sim_change_wording(admin, ctx):
+    sub = mette(ctx)
+    english = admin.get(f"/subscriptions/{sub.id}/sim", headers=EN).get_data(as_text=True)
+    assert "How should we deliver the new SIM card?" in english and "How does" not in english
+    assert ">Change to eSIM<" in english and "esim<" not in english
+    danish = admin.get(f"/subscriptions/{sub.id}/sim").get_data(as_text=True)
+    assert "Hvordan skal vi levere det nye simkort?" in danish and ">Skift til eSIM<" in danish
+    response = admin.post(f"/subscriptions/{sub.id}/sim", data={"how": "", "reason": ""}, headers=EN)
+    assert "Choose how we should deliver the new SIM card." in response.get_data(as_text=True)
+    assert "There are 2 problems" in response.get_data(as_text=True)
+
+
+def without_logins(ctx):
+    """An active mobile subscription of Demo A/S whose employee has no login."""
+    from services.subscription_changes import logins_of
+
+    company = mette(ctx).company_id
+    return next(s for s in Subscription.select().where(Subscription.company == company,
+                                                       Subscription.status == "active",
+                                                       Subscription.kind == "mobile")
+                if not logins_of(s))
+
+
+def test_offboard_transfer_confirmation_keeps_the_sim_and_mentions_the_logins(admin, ctx):
+    sub = without_logins(ctx)
+    data = {"choice": "transfer", "end_date": utcnow().date().isoformat(), "name": "Anna Privat",
+            "email": "anna@privat.dk", "disable_login": "1"}
+    page = stepped_up(admin).post(f"/subscriptions/{sub.id}/offboard", data=data, headers=EN).get_data(as_text=True)
+    assert "Anna Privat" in page and "The SIM card is closed" not in page
+    assert "The employee has no login to disable." in page
+    kept = stepped_up(admin).post(f"/subscriptions/{sub.id}/offboard", headers=EN,
+                                  data={**data, "disable_login": ""}).get_data(as_text=True)
+    assert "The employee's logins are not disabled." in kept
+    cancel = stepped_up(admin).post(f"/subscriptions/{sub.id}/offboard", headers=EN,
+                                    data={**data, "choice": "cancel"}).get_data(as_text=True)
+    assert "The SIM card is closed when the subscription ends." in cancel
+    mette_page = stepped_up(admin).post(f"/subscriptions/{mette(ctx).id}/offboard", headers=EN,
+                                        data=data).get_data(as_text=True)
+    assert "The login of Mette Jensen is disabled now." in mette_page

@@ -151,7 +151,7 @@ def _show_action(subscription_id, action, errors=None, values=None, preview=None
                   chosen_parts=values.getlist("parts") if hasattr(values, "getlist") else [],
                   errors=errors or {}, values=values or {}, preview=preview,
                   choices=page_svc.action_choices(g.scope, item), reasons=_reasons(),
-                  today=changes.utcnow().date())
+                  blockable=changes.blockable_parts(item), today=changes.utcnow().date())
 
 
 def _reasons():
