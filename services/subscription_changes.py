@@ -29,6 +29,7 @@ from models.subscriptions import BLOCK_PARTS
 
 from . import audit, fraud, numbers, orders
 from .errors import ServiceError
+from .formatting import phone
 from .messages import public_url, queue_message
 from .sessions import end_user_sessions
 from .validation import email_address, order_date
@@ -332,7 +333,7 @@ def transfer(scope, subscription_id, name, email, end_date, stepped_up, batch=No
     queue_message("email", address, _(
         "%(company)s will transfer the subscription with the number %(number)s to you as a private "
         "customer from %(date)s. Accept or decline here within 14 days: %(url)s",
-        company=subscription.company.name, number=subscription.number, date=day.isoformat(),
+        company=subscription.company.name, number=phone(subscription.number), date=format_date(day, "long"),
         url=public_url("transfers.answer", token=order.acceptance_token)),
         subject=_("Take over your subscription"), company=subscription.company_id)
     return order

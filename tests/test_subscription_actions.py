@@ -192,6 +192,10 @@ def test_transfer_waits_for_the_new_holder_and_accepts_by_link(admin, ctx, clien
     assert order.status == "received" and order.acceptance_hash
     mail = OutboxMessage.get(OutboxMessage.recipient == "mette@privat.dk")
     token = mail.body.split("/transfer/")[1].split()[0]
+    # the number and the date as the portal writes them, not +4520000001 and an ISO date
+    from flask_babel import format_date
+    with admin.application.test_request_context(headers={"Accept-Language": "da"}):
+        assert "nummeret 20 00 00 01" in mail.body and format_date(utcnow().date(), "long") in mail.body
     assert client.get(f"/transfer/{token}").status_code == 200
     assert client.get("/transfer/wrong-token").status_code == 404
     assert client.post(f"/transfer/{token}", data={"answer": "accept"}).status_code == 200
