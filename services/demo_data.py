@@ -840,20 +840,31 @@ def _history(ctx, rows):
     ctx.count("charges", len(charges))
 
 
+REMINDED_AFTER = datetime.timedelta(days=7)
+CREDIT_REASON = "Kulance: månedens abonnement krediteres efter aftale med kunden"
+
+
+def _remind(ctx, account, month):
+    """The reminder fee for the account's invoice of `month`, a week after its due date."""
+    invoice = Invoice.get(Invoice.account == account.id, Invoice.period_start == month)
+    day = invoice.due_on + REMINDED_AFTER
+    Charge.create(customer=account.customer_id, account=account, kind="fee_reminder",
+                  amount=billing.FEES["fee_reminder"][0], vat_rate=0, occurred_on=day, created_at=_at(day))
+    ctx.count("charges", 1)
+
+
 def _create_billing(ctx):
     """Six months of invoices for the Demo companies and two for Anden Kunde ApS, made by the
-    billing run; the older ones paid, one overdue with a reminder fee, and a credit note."""
+    billing run; the older ones paid, one overdue whose reminder fee is on the newest invoice,
+    and a credit note."""
     months = _invoice_months(ctx.today)
     demo_accounts = ctx.accounts["demo"] + ctx.accounts["demo_service"]
     overdue_account = ctx.accounts["demo_service"][0]
-    # The overdue invoice (the month before last) was reminded a week after its due date.
-    reminded = months[-1] + datetime.timedelta(days=billing.PAYMENT_DAYS + 10)
-    Charge.create(customer=overdue_account.customer_id, account=overdue_account, kind="fee_reminder",
-                  amount=billing.FEES["fee_reminder"][0], vat_rate=0, occurred_on=min(reminded, _month_end(months[-1])),
-                  created_at=_at(min(reminded, _month_end(months[-1]))))
-    ctx.count("charges", 1)
+    overdue_month = months[-3]  # still unpaid, reminded after its due date: the fee is on a later invoice
     created = []
     for first in months:
+        if first == months[-1]:
+            _remind(ctx, overdue_account, overdue_month)
         accounts = [a.id for a in demo_accounts]
         if first in months[-2:]:
             accounts += [a.id for a in ctx.accounts["anden"]]
@@ -861,13 +872,14 @@ def _create_billing(ctx):
                                account_ids=accounts).created
     paid = Invoice.period_start < months[-1]
     Invoice.update(status="paid").where(paid, ~((Invoice.account == overdue_account.id)
-                                               & (Invoice.period_start == months[-2]))).execute()
+                                               & (Invoice.period_start == overdue_month))).execute()
     ctx.count("invoices", len(created))
     ctx.count("invoice_lines", InvoiceLine.select().count())
-    # One credit note: the main account's plan fee of one subscription, charged by mistake.
+    # One credit note: the main account's plan fee of one (active) subscription, credited as goodwill;
+    # the reason says no more than the data shows.
     invoice = Invoice.get(Invoice.account == demo_accounts[0].id, Invoice.period_start == months[-3])
     line = invoice.lines.where(InvoiceLine.kind == "plan").order_by(InvoiceLine.id).first()
-    credit_notes.credit(ctx.users["staff@operator.dk"], invoice.id, "Abonnementet var opsagt, men blev faktureret",
+    credit_notes.credit(ctx.users["staff@operator.dk"], invoice.id, CREDIT_REASON,
                         line_ids=[line.id], today=invoice.issued_on + datetime.timedelta(days=9))
     ctx.count("credit_notes", 1)
 
@@ -959,50 +971,171 @@ def _order_steps(order, created, done):
         OrderStep.create(order=order.id, step=step, created_at=at, note=note)
 
 
-def _order_details(kind, row, rng, ctx):
-    plan = row["plan_obj"] if row else None
-    if kind == "new_subscription":
-        details = {"kind": row["kind"], "plan": plan.code, "number": row["number"],
-                   "holder_name": row["holder_name"]}
-        if row["kind"] == "mobile":
-            details["sim_form"] = "esim" if rng.random() < 0.3 else "physical"
-        return details
-    if kind in ("takeover", "port_in"):
-        number = row["number"] if row else ctx.numbers.mobile()
-        return {"number": number, "donor_operator": rng.choice(("Telia", "Telenor", "3")),
-                "plan": plan.code if plan else "MOB-BASIS-10"}
+NEW_KINDS = ("new_subscription", "takeover", "port_in")
+ENDING_KINDS = ("cancel", "transfer")
+BOOKED_AHEAD = datetime.timedelta(days=14)  # a cancellation or transfer is ordered this long before its date
+
+
+def _order_times(ctx, rng, i, kind, status, row):
+    """(received, done). A completed order for a subscription that started or ended is dated
+    by that day: a new line is ordered a few days before it starts, an ending booked ahead."""
+    created = ctx.now - datetime.timedelta(days=len(ORDER_PLAN) - i, hours=rng.randint(0, 8))
+    done = created + datetime.timedelta(minutes=rng.randint(2, 600))
+    if status == "completed" and row and kind in NEW_KINDS:
+        done = _at(row["start_date"], 10)
+        created = done - datetime.timedelta(days=3, hours=rng.randint(0, 8))
+    elif status == "completed" and row and kind in ENDING_KINDS and row["end_date"]:
+        created = min(created, _at(row["end_date"] - BOOKED_AHEAD, 10))
+        done = created + datetime.timedelta(minutes=rng.randint(2, 600))
+    return created, done
+
+
+def _next_month(day):
+    return _month_end(day.replace(day=1)) + datetime.timedelta(days=1)
+
+
+def _other_account(ctx, row):
+    """Another account of the subscription's own company."""
+    return next(a for a in ctx.accounts_by_company[row["company"]] if a.id != row["account"])
+
+
+def _holder_details(ctx, rng, kind, row):
+    """What a new line's order keeps of its holder and account (services/subscription_create.py)."""
+    if row is None:  # a failed takeover: its number never became a subscription
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES_DEMO)
+        name, email, account = f"{first} {last}", f"{_ascii(first)}.{_ascii(last)}@demo.dk", ctx.accounts["demo"][0]
+        line_kind, plan = "mobile", "MOB-BASIS-10"
+    else:
+        name, email, account = row["holder_name"], row["holder_email"], ctx.account_by_id[row["account"]]
+        line_kind, plan = row["kind"], row["plan_obj"].code
+    details = {"kind": line_kind, "plan": plan, "number": row["number"] if row else ctx.numbers.mobile(),
+               "holder_name": name, "holder_email": email, "account": account.number}
+    if line_kind == "mobile":
+        details["sim_form"] = "esim" if rng.random() < 0.3 else "physical"
+        if details["sim_form"] == "physical":
+            details["delivery_address"] = f"{account.address}, {account.postal_code} {account.city}"
+    elif line_kind in ("internet", "circuit"):
+        details["address"] = f"{account.address}, {account.postal_code} {account.city}"
+    company = Company.get_by_id(account.company_id)
+    if kind == "takeover":
+        details.update(owner_type="company", owner_name=company.name, owner_cvr=company.cvr, consent=True)
+    elif kind == "port_in":
+        details.update(donor_operator=rng.choice(("telia", "telenor", "3")), owner_name=company.name,
+                       owner_cvr=company.cvr, consent=True, consent_signer="Anne Admin",
+                       date=row["start_date"].isoformat())
+    return details
+
+
+def _order_details(ctx, rng, kind, status, row, created):
+    """Every value a real order of the kind keeps (services/subscription_changes.py), dated from
+    the day it was received; an open order's date lies ahead."""
+    if kind in NEW_KINDS:
+        return _holder_details(ctx, rng, kind, row)
+    done = status == "completed"
+    details = {"number": row["number"]}
     if kind == "sim_change":
-        form = rng.choice(("physical", "esim"))
-        return {"number": row["number"], "sim_form": form, "how": form,
-                "delivery_address": "Vesterbrogade 1, 1620 København V",
-                "reason": rng.choice(("lost", "damaged", "esim"))}
-    if kind == "plan_change":
-        return {"number": row["number"], "from_plan": plan.code, "to_plan": "MOB-FRI-100"}
-    if kind == "cancel":
-        return {"number": row["number"], "end_date": str(row["end_date"] or ctx.today)}
-    if kind == "transfer":
-        return {"number": row["number"], "new_holder_cvr": "87654338"}
-    if kind == "addon":
-        return {"number": row["number"], "addon": "ADD-VERDEN", "action": "add"}
-    if kind in ("block", "unblock"):
-        return {"number": row["number"], "reason": "lost" if kind == "block" else ""}
-    to_account = ctx.accounts["demo"][1]
-    return {"number": row["number"], "to_account": to_account.number, "to_account_id": to_account.id}
+        how = "in_hand" if done else rng.choice(("physical", "esim"))
+        details.update(sim_form="esim" if how == "esim" else "physical", how=how,
+                       reason=rng.choice(("lost", "damaged", "esim")) if how == "esim" else "lost")
+        if how == "in_hand":
+            details["iccid"] = _next_iccid(ctx, rng)
+        elif how == "physical":
+            details["delivery_address"] = "Vesterbrogade 1, 1620 København V"
+    elif kind == "plan_change":
+        plan = row["plan_obj"]
+        to_plan = rng.choice([p for p in ctx.plans_by_kind[row["kind"]] if p.active and p.id != plan.id])
+        details.update(from_plan=plan.code, to_plan=to_plan.code,
+                       from_date=(created.date() if done else _next_month(ctx.today)).isoformat(),
+                       price_difference=to_plan.monthly_price - plan.monthly_price)
+    elif kind == "cancel":
+        end = row["end_date"] if done else created.date() + datetime.timedelta(days=30)
+        details.update(end_date=end.isoformat(), reason=rng.choice(("employee_left", "not_needed")))
+    elif kind == "transfer":
+        details.update(new_holder_name=row["holder_name"], new_holder_email=row["holder_email"],
+                       end_date=row["end_date"].isoformat())
+    elif kind == "addon":
+        addon = AddOn.get(AddOn.code == "ADD-VERDEN")
+        details.update(addon=addon.code, monthly_price=addon.monthly_price)
+    elif kind == "block":
+        details.update(parts=["all"], reason=rng.choice(("lost", "stolen")))
+    elif kind == "unblock":
+        details["parts"] = ["abroad"]
+    elif kind == "account_change":  # completed: the subscription is on the new account already
+        current, other = ctx.account_by_id[row["account"]], _other_account(ctx, row)
+        old, new = (other, current) if done else (current, other)
+        details.update(from_account=old.number, to_account=new.number, to_account_id=new.id)
+    return details
+
+
+def _new_sim(ctx, rng, row, form, iccid, at):
+    """A completed SIM change: the new card is active, the old one kept on record, the fee charged."""
+    SimCard.update(status="old").where(SimCard.subscription == row["id"], SimCard.status == "active").execute()
+    code = f"LPA:1$smdp.operator.dk${rng.getrandbits(128):032X}" if form == "esim" else None
+    SimCard.create(subscription=row["id"], iccid=iccid or _next_iccid(ctx, rng), pin=f"{rng.randrange(10000):04d}",
+                   puk=f"{rng.randrange(10 ** 8):08d}", form=form, status="active", activation_code=code,
+                   created_at=at)
+    amount, rate = billing.FEES["fee_sim_change"]
+    Charge.create(customer=row["customer"], account=row["account"], subscription=row["id"], kind="fee_sim_change",
+                  amount=amount, vat_rate=rate, occurred_on=at.date(), created_at=at)
+    ctx.count("sim_cards", 1)
+    ctx.count("charges", 1)
+
+
+def _apply_order(ctx, rng, kind, row, details, done):
+    """What the completed order changed (services/orders.py APPLY), so the data shows it. The new
+    lines, endings and account moves were built that way already."""
+    if kind == "sim_change":
+        _new_sim(ctx, rng, row, details["sim_form"], details.get("iccid"), done)
+    elif kind == "plan_change":
+        plan = ctx.plans[details["to_plan"]]
+        billing.record_plan_change(row["id"], row["plan"], plan.id,
+                                   on=datetime.date.fromisoformat(details["from_date"]))
+        Subscription.update(plan=plan.id).where(Subscription.id == row["id"]).execute()
+        row["plan"], row["plan_obj"] = plan.id, plan
+        ctx.count("plan_changes", 1)
+    elif kind == "addon":
+        addon = AddOn.get(AddOn.code == details["addon"])
+        SubscriptionAddOn.create(subscription=row["id"], addon=addon.id, start_date=done.date())
+        row["addons"].append(addon)
+        ctx.count("subscription_addons", 1)
+    elif kind == "block":
+        Subscription.update(blocked_parts=",".join(details["parts"])).where(Subscription.id == row["id"]).execute()
+
+
+def _candidates(rows, kind, status, sub_status, used):
+    """The subscriptions an order of the kind can be about, best first (after the company)."""
+    def fits(r):
+        if r["status"] != sub_status or r["id"] in used or r["number"] == EMPLOYEE_NUMBER:
+            return False
+        if kind in ("sim_change", "addon", "plan_change"):
+            return r["kind"] == "mobile" and not (kind == "addon" and any(
+                a.code == "ADD-VERDEN" for a in r.get("addons", ())))
+        if kind in ("takeover", "port_in"):
+            return r["kind"] in ("mobile", "landline")
+        if kind in ENDING_KINDS and status == "completed":
+            return r["end_date"] is not None
+        return True
+    found = [r for r in rows if fits(r)]
+    if status == "completed" and kind in NEW_KINDS:  # the newest lines: ordered lately
+        found.sort(key=lambda r: r["start_date"], reverse=True)
+    return found
 
 
 def _create_orders(ctx):
     rng = _rng("orders")
     admin = ctx.users["admin@demo.dk"]
     detailed = ctx.subs["demo"][:DETAILED_SUBSCRIPTIONS]
+    ctx.account_by_id = {a.id: a for accounts in ctx.accounts.values() for a in accounts}
+    ctx.accounts_by_company = {}
+    for account in ctx.account_by_id.values():
+        ctx.accounts_by_company.setdefault(account.company_id, []).append(account)
     used = set()
     count = 0
     for i, (kind, status, company_key, sub_status) in enumerate(ORDER_PLAN):
         company = ctx.companies[company_key]
         row = None
         if sub_status:
-            candidates = [r for r in detailed if r["status"] == sub_status
-                          and r["id"] not in used and r["number"] != EMPLOYEE_NUMBER
-                          and (kind not in ("sim_change", "addon") or r["kind"] == "mobile")]
+            candidates = _candidates(detailed, kind, status, sub_status, used)
             # Prefer the planned company; fall back to the other Demo company.
             candidates.sort(key=lambda r: r["company"] != company.id)
             row = candidates[0] if candidates else None
@@ -1011,29 +1144,35 @@ def _create_orders(ctx):
                 company = Company.get_by_id(row["company"])
             elif kind not in ("takeover", "port_in") or status not in ("completed", "failed"):
                 continue  # a tiny demo (--subscriptions 5) may lack such a subscription; an open order needs one
-        created = ctx.now - datetime.timedelta(days=len(ORDER_PLAN) - i, hours=rng.randint(0, 8))
-        done = created + datetime.timedelta(minutes=rng.randint(2, 600))
+        created, done = _order_times(ctx, rng, i, kind, status, row)
+        details = _order_details(ctx, rng, kind, status, row, created)
         order = Order.create(
             customer=company.customer_id, company=company,
             account=row["account"] if row else ctx.accounts[company_key][0],
             subscription=row["id"] if row else None, kind=kind, status=status,
-            details=json.dumps(_order_details(kind, row, rng, ctx), ensure_ascii=False),
+            details=json.dumps(details, ensure_ascii=False),
             requested_by=admin, created_at=created,
             updated_at=done if status in ("completed", "failed") else created,
             completed_at=done if status in ("completed", "failed") else None,
+            applied_at=done if status == "completed" else None,
             failure_reason=FAILURES.get(kind, "") if status == "failed" else "")
+        if status == "completed":
+            _apply_order(ctx, rng, kind, row, details, done)
         _order_steps(order, created, done)
         count += 1
-    # Anden Kunde ApS: one completed SIM change.
+    # Anden Kunde ApS: one completed SIM change, a card in hand.
     row = next(r for r in ctx.subs["anden"] if r["kind"] == "mobile")
     created = ctx.now - datetime.timedelta(days=3)
+    done = created + datetime.timedelta(hours=1)
+    details = {"number": row["number"], "sim_form": "physical", "how": "in_hand", "reason": "lost",
+               "iccid": _next_iccid(ctx, rng)}
     order = Order.create(customer=ctx.customers["anden"], company=ctx.companies["anden"],
                          account=row["account"], subscription=row["id"], kind="sim_change",
-                         status="completed", details=json.dumps({"number": row["number"], "sim_form": "physical",
-                                                                 "how": "in_hand", "reason": "lost"}),
+                         status="completed", details=json.dumps(details),
                          requested_by=ctx.users["admin@anden.dk"], created_at=created,
-                         completed_at=created + datetime.timedelta(hours=1))
-    _order_steps(order, created, created + datetime.timedelta(hours=1))
+                         updated_at=done, completed_at=done, applied_at=done)
+    _new_sim(ctx, rng, row, "physical", details["iccid"], done)
+    _order_steps(order, created, done)
     ctx.count("orders", count + 1)
 
 

@@ -344,13 +344,98 @@ def test_orders(summary):
         assert o.company.customer_id == demo.id
         details = json.loads(o.details)
         assert isinstance(details, dict)
-        assert all(isinstance(v, (str, int, float, bool)) for v in details.values())
+        assert all(isinstance(v, (str, int, float, bool)) or (isinstance(v, list) and all(
+            isinstance(x, str) for x in v)) for v in details.values())
         if o.status == "failed":
             assert o.failure_reason
         if o.status in ("completed", "failed"):
             assert o.completed_at
         if o.subscription_id:
             assert o.subscription.customer_id == demo.id
+
+
+def _orders(kind, status):
+    return [(o, json.loads(o.details)) for o in Order.select().where(Order.kind == kind, Order.status == status)]
+
+
+def test_completed_orders_show_in_the_data(summary):
+    """A completed order's change is in the data; an open one's is not yet."""
+    for o, d in _orders("plan_change", "completed"):
+        assert o.subscription.plan.code == d["to_plan"] != d["from_plan"]
+        assert o.subscription.plan.monthly_price - models.Plan.get(models.Plan.code == d["from_plan"]).monthly_price \
+            == d["price_difference"]
+        assert models.PlanChange.select().where(models.PlanChange.subscription == o.subscription_id).exists()
+    for o, d in _orders("plan_change", "received"):
+        assert o.subscription.plan.code == d["from_plan"] != d["to_plan"]
+    for o, d in _orders("addon", "completed"):
+        assert SubscriptionAddOn.select().join(models.AddOn).where(
+            SubscriptionAddOn.subscription == o.subscription_id, models.AddOn.code == d["addon"]).exists()
+    for o, d in _orders("addon", "failed"):
+        assert not SubscriptionAddOn.select().join(models.AddOn).where(
+            SubscriptionAddOn.subscription == o.subscription_id, models.AddOn.code == d["addon"]).exists()
+    for status, on in (("completed", "to_account"), ("received", "from_account")):
+        for o, d in _orders("account_change", status):
+            accounts = {a.number: a for a in Account.select()}
+            assert o.subscription.account.number == d[on] and d["from_account"] != d["to_account"]
+            assert accounts[d["from_account"]].company_id == accounts[d["to_account"]].company_id \
+                == o.subscription.company_id
+            assert accounts[d["to_account"]].id == d["to_account_id"]
+    for o, d in _orders("sim_change", "completed"):
+        active = SimCard.get(SimCard.subscription == o.subscription_id, SimCard.status == "active")
+        assert active.form == d["sim_form"] and active.iccid == d.get("iccid", active.iccid)
+    for o, d in _orders("block", "completed"):
+        assert set(d["parts"]) <= set(o.subscription.blocks) and o.subscription.status == "blocked"
+    for kind, status in (("cancel", "cancelled"), ("transfer", "transferred")):
+        for o, d in _orders(kind, "completed"):
+            assert o.subscription.status == status and o.subscription.end_date.isoformat() == d["end_date"]
+            assert o.created_at.date() <= o.subscription.end_date
+        for o, d in _orders(kind, "received"):
+            assert o.subscription.status == "active" and d["end_date"] > TODAY.isoformat()
+    for o, d in _orders("transfer", "completed"):
+        assert (o.subscription.holder_name, o.subscription.holder_email) == (d["new_holder_name"],
+                                                                             d["new_holder_email"])
+    for kind in ("new_subscription", "takeover", "port_in"):
+        for o, d in _orders(kind, "completed"):
+            assert o.subscription.status == "active" and o.completed_at.date() == o.subscription.start_date
+            assert o.created_at <= o.completed_at and d["holder_name"] == o.subscription.holder_name
+
+
+def test_orders_keep_what_a_real_order_keeps(summary):
+    """The values services/subscription_changes.py writes for each kind; dates from the day received."""
+    needed = {"plan_change": {"from_plan", "to_plan", "from_date", "price_difference"},
+              "cancel": {"end_date", "reason"}, "transfer": {"new_holder_name", "new_holder_email", "end_date"},
+              "account_change": {"from_account", "to_account", "to_account_id"},
+              "addon": {"addon", "monthly_price"}, "block": {"parts", "reason"}, "unblock": {"parts"},
+              "sim_change": {"sim_form", "how", "reason"},
+              "new_subscription": {"kind", "plan", "holder_name", "holder_email", "account"}}
+    for o in Order.select().where(Order.kind.in_(list(needed))):
+        d = json.loads(o.details)
+        assert needed[o.kind] <= set(d) and all(d[k] not in ("", None, []) for k in needed[o.kind]), (o.id, d)
+        for key in ("from_date", "end_date"):
+            if key in d and o.status in ("received", "in_progress"):
+                assert d[key] >= o.created_at.date().isoformat()
+    for _o, d in _orders("addon", "completed") + _orders("addon", "failed"):
+        assert d["monthly_price"] == models.AddOn.get(models.AddOn.code == d["addon"]).monthly_price > 0
+
+
+def test_reminder_fees_come_after_the_due_date(summary):
+    """A reminder fee is dated after an overdue invoice of its account was due, so it is on a later invoice."""
+    fees = list(models.Charge.select().where(models.Charge.kind == "fee_reminder"))
+    assert fees
+    for fee in fees:
+        overdue = Invoice.select().where(Invoice.account == fee.account_id, Invoice.status == "open",
+                                         Invoice.due_on < fee.occurred_on).order_by(Invoice.due_on).first()
+        assert overdue is not None and overdue.due_on < TODAY
+        line = InvoiceLine.get(InvoiceLine.kind == "fee_reminder", InvoiceLine.period_start == fee.occurred_on)
+        assert line.invoice.period_start > overdue.period_end
+
+
+def test_credit_note_reason_agrees_with_the_data(summary):
+    (note,) = CreditNote.select()
+    subscriptions = {line.subscription for line in note.lines if line.subscription_id}
+    assert subscriptions
+    if any(s.end_date is None or s.end_date > note.invoice.period_end for s in subscriptions):
+        assert "opsagt" not in note.reason.lower()  # it had not ended: "cancelled but billed" is untrue
 
 
 def test_support_and_outages(summary):
