@@ -513,7 +513,9 @@ def test_close_and_reopen_are_audited_and_a_closed_ticket_takes_no_reply(admin, 
     actions = [e.action for e in AuditEvent.select().where(AuditEvent.object_id == str(item.id),
                                                           AuditEvent.action.startswith("ticket."))]
     assert actions.count("ticket.close") == 1 and actions.count("ticket.reopen") == 1
-    assert admin.get(f"/support/{item.id}/close").status_code == 405  # no GET changes state
+    asked = admin.get(f"/support/{item.id}/close")  # no GET changes state: it goes back to the ticket
+    assert asked.status_code == 303 and asked.headers["Location"] == f"/support/{item.id}"
+    assert SupportTicket.get_by_id(item.id).status == "open"
 
 
 # -- the front page ----------------------------------------------------------------------------------
