@@ -61,6 +61,11 @@ class Subscription(TimestampedModel):
         return tuple(p for p in self.blocked_parts.split(",") if p)
 
     @property
+    def fully_blocked(self):
+        """Every part is blocked: nothing is left to offer a block of."""
+        return all(part in self.blocks for part in BLOCK_PARTS)
+
+    @property
     def ended(self):
         return self.status in ENDED
 

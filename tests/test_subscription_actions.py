@@ -450,11 +450,15 @@ def test_the_block_form_offers_only_what_is_not_blocked(admin, ctx):
     form = admin.get(f"/subscriptions/{sub.id}/block", headers=EN).get_data(as_text=True)
     assert 'value="abroad"' not in form and 'value="data"' in form
     assert "Blocked now: calls abroad." in form
+    assert f"/subscriptions/{sub.id}/block" in admin.get(f"/subscriptions/{sub.id}", headers=EN).get_data(as_text=True)
     confirm(admin, sub.id, "block", {"parts": ["all", "data", "premium"], "reason": "lost"})
     form = admin.get(f"/subscriptions/{sub.id}/block", headers=EN).get_data(as_text=True)
     assert "Everything is blocked already." in form
     assert 'name="parts"' not in form and "Continue" not in form  # no empty form to submit
     assert "Alt er allerede spærret." in admin.get(f"/subscriptions/{sub.id}/block").get_data(as_text=True)
+    # the subscription's page offers no block when nothing is left to block, only lifting it
+    page = admin.get(f"/subscriptions/{sub.id}", headers=EN).get_data(as_text=True)
+    assert f"/subscriptions/{sub.id}/block" not in page and f"/subscriptions/{sub.id}/unblock" in page
 
 
 def test_block_reports_every_problem_at_once(admin, ctx):
