@@ -16,6 +16,7 @@ from extensions import limiter
 from models import User, utcnow
 from services import audit, password_reset, sessions
 from services import auth as auth_service
+from services.locale import page_language
 from services.sessions import destroy_session, rotate_session
 
 from .access import public, signed_in
@@ -158,7 +159,8 @@ def _send_code(user, channel, quiet=False):
     """`quiet` for the mobile-number login: saying "a code was just sent" would tell a
     stranger that the number belongs to an employee."""
     try:
-        auth_service.send_login_code(user, channel)
+        # the password step shows who asks; the mobile-number login (quiet) does not
+        auth_service.send_login_code(user, channel, language=None if quiet else page_language())
         session["pending"] = {**session["pending"], "method": channel}
     except auth_service.LoginError as error:
         if not quiet:

@@ -13,6 +13,7 @@ from flask_login import current_user
 from services import auth as auth_service
 from services import me as me_service
 from services.errors import ServiceError
+from services.locale import page_language
 from services.order_text import reason_text
 
 from .access import employee
@@ -48,7 +49,7 @@ def codes():
     SMS at once and the step-up page asks for it, then back here. Never cached."""
     if not is_fresh():
         try:
-            auth_service.send_login_code(current_user, "sms", purpose="verify")
+            auth_service.send_login_code(current_user, "sms", purpose="verify", language=page_language())
         except auth_service.LoginError as error:
             flash(error_text(error), "error")  # a code sent a moment ago still works
         return go_verify(url_for("me.index", show="codes", _anchor="codes"), url_for("me.index", _anchor="codes"))

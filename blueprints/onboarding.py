@@ -31,6 +31,7 @@ from services import activation, applications, audit
 from services import auth as auth_service
 from services import two_factor as two_factor_service
 from services.formatting import phone
+from services.locale import page_language
 from services.sessions import rotate_session
 
 from .access import public
@@ -300,7 +301,7 @@ def _choose_method(state, user, method):
         session["activation"] = {**state, "method": "totp", "device_id": device.id, "attempts": 0}
     elif method in ("sms", "email"):
         try:
-            auth_service.send_login_code(user, method, purpose="enrol")
+            auth_service.send_login_code(user, method, purpose="enrol", language=page_language())
         except auth_service.LoginError as error:
             flash(error_text(error), "error")
         else:

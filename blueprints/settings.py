@@ -19,7 +19,7 @@ from models import TotpDevice, User, WebSession, utcnow
 from services import audit, profile, two_factor
 from services import auth as auth_service
 from services.formatting import phone
-from services.locale import COOKIE
+from services.locale import COOKIE, page_language
 from services.passwords import password_problem
 from services.sessions import current_token_hash, mark_reauthenticated, mark_second_factor
 
@@ -64,7 +64,7 @@ class SecondFactorForm(FlaskForm):
 def send_confirmation_code(channel, back_url):
     """Send the signed-in user a code by SMS or e-mail (the confirm pages' other buttons)."""
     try:
-        auth_service.send_login_code(current_user, channel, purpose="verify")
+        auth_service.send_login_code(current_user, channel, purpose="verify", language=page_language())
     except auth_service.LoginError as error:
         flash(error_text(error), "error")
     return redirect(back_url)

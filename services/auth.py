@@ -23,7 +23,7 @@ from extensions import counter_storage
 from models import OneTimeCode, TotpDevice, User, db, utcnow
 
 from . import audit
-from .messages import asker_language, in_locale, queue_message
+from .messages import in_locale, queue_message
 from .passwords import hash_password, needs_rehash, verify_password
 
 CODE_TTL = datetime.timedelta(minutes=10)
@@ -148,8 +148,11 @@ def _code_digest(code):
     return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
-def send_login_code(user, channel, purpose="login"):
-    """Create a 6-digit code and send it by `channel` (sms or email)."""
+def send_login_code(user, channel, purpose="login", language=None):
+    """Create a 6-digit code and send it by `channel` (sms or email), in `language` or else the
+    login's own. A caller passes the page's language only for someone who has shown they are the
+    user (the password typed, a session, an e-mailed code): a stranger who types a number must not
+    choose the language of a real code sent to its owner."""
     if channel not in second_factor_methods(user) or channel == "totp":
         raise LoginError("no_channel")
     now = utcnow()
@@ -170,10 +173,10 @@ def send_login_code(user, channel, purpose="login"):
         OneTimeCode.create(user=user.id, purpose=purpose, channel=channel,
                            code_hash=_code_digest(code), expires_at=now + CODE_TTL)
         audit.record("auth.code_sent", user=user.id, obj=user, channel=channel)
-    body = in_locale(asker_language(user), lambda: _(
+    body = in_locale(language or user.locale, lambda: _(
         "Your Selvbetjening code is %(code)s. It is valid for 10 minutes. "
         "Never give it to anyone.", code=code))
-    subject = in_locale(asker_language(user), lambda: _("Your Selvbetjening code"))
+    subject = in_locale(language or user.locale, lambda: _("Your Selvbetjening code"))
     recipient = user.mobile if channel == "sms" else user.email
     queue_message(channel, recipient, body, subject=subject, user=user.id, sensitive=True)
 

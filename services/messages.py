@@ -12,7 +12,7 @@ from jobs.messages import deliver_message
 from models import OutboxMessage
 
 from . import stored_files
-from .locale import page_language, regional
+from .locale import regional
 
 
 @dataclass(frozen=True)
@@ -72,13 +72,6 @@ def base_url():
 def public_url(endpoint, **values):
     """An absolute link for a message; built from the URL map, so it works in a job (no request)."""
     return base_url() + current_app.url_map.bind("localhost").build(endpoint, values)
-
-
-def asker_language(user):
-    """The language of a message to the person asking for it in this request (a login code, a
-    password reset): the login's own choice, else the page's. Someone who chose English on the
-    login page gets the code in English. A notice that may reach someone else keeps user.locale."""
-    return user.locale or page_language()
 
 
 def in_locale(locale, render):

@@ -19,7 +19,8 @@ from models import OneTimeCode, User, db, utcnow
 
 from . import audit
 from . import auth as auth_service
-from .messages import asker_language, in_locale, public_url, queue_message
+from .locale import page_language
+from .messages import in_locale, public_url, queue_message
 from .passwords import hash_password, password_problem
 from .sessions import end_user_sessions
 
@@ -89,21 +90,21 @@ def request_reset(email):
         OneTimeCode.create(user=user.id, purpose=PURPOSE, channel="email", code_hash=digest,
                            expires_at=now + CODE_TTL)
         audit.record("auth.password_reset_requested", user=user.id, obj=user)
-    body = in_locale(asker_language(user), lambda: _(
+    body = in_locale(user.locale, lambda: _(
         "Someone, hopefully you, asked to reset the password of your Selvbetjening login. "
         "Your code is %(code)s. It is valid for 15 minutes. Never give it to anyone. "
         "If you did not ask for it, ignore this e-mail: your password stays as it is.", code=code))
-    subject = in_locale(asker_language(user), lambda: _("Reset your Selvbetjening password"))
+    subject = in_locale(user.locale, lambda: _("Reset your Selvbetjening password"))
     queue_message("email", user.email, body, subject=subject, user=user.id, sensitive=True)
     return user.id
 
 
 def _tell_no_second_factor(user):
-    body = in_locale(asker_language(user), lambda: _(
+    body = in_locale(user.locale, lambda: _(
         "Someone asked to reset the password of your Selvbetjening login. Your login has no "
         "authenticator app or mobile number to confirm it with, so the password cannot be reset here. "
         "Ask your company's administrator for help. Log in: %(link)s", link=public_url("auth.login")))
-    subject = in_locale(asker_language(user), lambda: _("Reset your Selvbetjening password"))
+    subject = in_locale(user.locale, lambda: _("Reset your Selvbetjening password"))
     queue_message("email", user.email, body, subject=subject, user=user.id)
 
 
@@ -138,7 +139,7 @@ def reset_user(user_id):
 
 def send_sms_code(user):
     """The second factor by SMS (the login's own code path); raises auth.LoginError."""
-    auth_service.send_login_code(user, "sms", purpose=SMS_PURPOSE)
+    auth_service.send_login_code(user, "sms", purpose=SMS_PURPOSE, language=page_language())  # the e-mailed code is shown
 
 
 def verify_factor(user, method, code):
