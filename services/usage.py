@@ -104,7 +104,7 @@ def account_months(account_id, now=None):
         m = _as_date(m)
         billed[m] = usage_month(m, calls=calls or 0, seconds=seconds or 0, sms=sms or 0, data_kb=kb or 0,
                                 roaming=roaming or 0, cost=cost or 0)
-        billed[m]["minutes"] = started or 0
+        billed[m]["minutes"] = int(started or 0)
     live_from = max(billed) + datetime.timedelta(days=32) if billed else months[0]
     live_from = live_from.replace(day=1)
     live = _live_account_months(account_id, live_from) if live_from <= months[-1] else {}
@@ -141,19 +141,21 @@ def _live_account_months(account_id, since):
                                fn.SUM(_started_minutes(fn.COALESCE(c.seconds, 0))), fn.SUM(c.kb), fn.SUM(c.price))
             .from_(per_subscription).group_by(c.month, c.kind).tuples())
     found = {}
-    for key, kind, count, abroad, seconds, started, kb, price in rows:
+    for key, kind, *sums in rows:
+        # int(): PostgreSQL sums the derived table's bigint sums as numeric (Decimal)
+        count, abroad, seconds, started, kb, price = (int(value or 0) for value in sums)
         m = datetime.date.fromisoformat(key + "-01")
         row = found.setdefault(m, usage_month(m, live=True))
-        row["cost"] += price or 0
-        row["roaming"] += abroad or 0
+        row["cost"] += price
+        row["roaming"] += abroad
         if kind == "call":
             row["calls"] += count
-            row["call_seconds"] += seconds or 0
-            row["minutes"] += started or 0
+            row["call_seconds"] += seconds
+            row["minutes"] += started
         elif kind == "sms":
             row["sms"] += count
         else:
-            row["data_kb"] += kb or 0
+            row["data_kb"] += kb
     return found
 
 

@@ -599,3 +599,16 @@ def test_a_forked_child_never_shares_the_parents_session(pg_app):
         assert backend() == parent  # the parent's pooled session, as before
         assert child_has_its_own_session(parent)  # forked while this thread holds it
         assert backend() == parent
+
+
+def test_an_accounts_months_are_whole_numbers_on_postgres(pgdb):
+    """The live month sums a derived table's sums, which PostgreSQL gives as numeric: the figures
+    are ints on both databases, and agree with each other."""
+    from services import usage
+
+    account = Account.get(Account.number == "40120011")
+    series = usage.account_months(account.id)
+    assert series[-1]["live"]
+    for month in series:
+        for key in ("calls", "call_seconds", "minutes", "sms", "data_kb", "roaming", "cost"):
+            assert type(month[key]) is int, (month["month"], key, type(month[key]))
