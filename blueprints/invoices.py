@@ -27,7 +27,7 @@ def index():
     page = svc.list_invoices(g.scope, page=args.get("page", 1), **filters)
     options = None if wants_fragment() else svc.filter_options(g.scope)  # the form is not in the fragment
     return render("invoices/index.html", "rows", page=page, filters=filters, options=options,
-                  show_company=svc.shows_companies(g.scope))
+                  show_company=g.scope.spans_companies)
 
 
 @bp.route("/<int:invoice_id>")

@@ -20,7 +20,6 @@ from services import audit, profile, two_factor
 from services import auth as auth_service
 from services.formatting import phone
 from services.locale import COOKIE, page_language
-from services.passwords import password_problem
 from services.sessions import current_token_hash, mark_reauthenticated, mark_second_factor
 
 from .access import public, signed_in
@@ -159,7 +158,7 @@ def change_password():
         field.errors.append(password_error_text(problem))
     elif form.new.data and not form.new.errors:
         # told together with the form's other problems (the current password is checked once they are mended)
-        problem = password_problem(form.new.data, (current_user.email, current_user.name))
+        problem = profile.new_password_problem(current_user, form.new.data)
         if problem:
             form.new.errors = [*form.new.errors, password_error_text(problem)]
     return _settings_page(422, password_form=form)

@@ -97,7 +97,7 @@ def companies_of(scope):
     """The companies the list offers (filter, master-data links): the membership's company and
     its subsidiaries, or for limited access those that hold one of its accounts. One query."""
     scope.require("accounts")
-    return list(scope.companies().where(Company.id.in_(scope.shown_company_ids)))
+    return list(scope.shown_companies())
 
 
 def subscription_counts(account_ids):

@@ -60,11 +60,6 @@ def shown_status(invoice, today=None):
     return "overdue" if invoice.due_on < _today(today) else "open"
 
 
-def shows_companies(scope):
-    """The scope reaches invoices of more than one company: the list gets a Company column and filter."""
-    return len(scope.shown_company_ids) > 1
-
-
 # -- the list ---------------------------------------------------------------------------------
 
 def parse_filters(args):
@@ -100,7 +95,7 @@ def matching(scope, account="", period="", status="", company=None, sort=None, t
     """The invoices in scope that match the list's filters (with the company for a company tree)."""
     scope.require("invoices")
     query = scope.invoices()
-    if details and shows_companies(scope):
+    if details and scope.spans_companies:
         query = query.select_extend(Company).join(Company)
     if account:
         query = query.where(Account.number == account)
@@ -145,7 +140,7 @@ def filter_options(scope):
     """The choices of the list's filters: companies (only for a company tree), accounts (None
     when there are too many for a select) and the periods that have invoices."""
     scope.require("invoices")
-    companies = list(scope.companies().where(Company.id.in_(scope.shown_company_ids))) if shows_companies(scope) else []
+    companies = list(scope.shown_companies()) if scope.spans_companies else []
     accounts, more = search_accounts(scope.accounts().select(Account.id, Account.number, Account.name),
                                      "", MAX_ACCOUNT_OPTIONS)
     periods = [p for (p,) in scope.invoices().select(Invoice.period_start).distinct()

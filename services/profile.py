@@ -51,6 +51,11 @@ def change_contact(user, email, mobile):
         queue_message("sms", old_mobile, body, user=user.id)
 
 
+def new_password_problem(user, password):
+    """Why `password` will not do as the user's new one (a reason code), or None."""
+    return password_problem(password, (user.email, user.name))
+
+
 def change_password(user, current, new, keep_session_hash):
     """Returns a reason code (too_many_attempts, wrong_current, too_short, too_long, too_common) or None.
     The current password is the re-authentication of this change: limited per user like the others."""
@@ -60,7 +65,7 @@ def change_password(user, current, new, keep_session_hash):
         with db.atomic():
             audit.record("settings.password_failed", user=user.id, obj=user)
         return "wrong_current"
-    problem = password_problem(new, (user.email, user.name))
+    problem = new_password_problem(user, new)
     if problem:
         return problem
     with db.atomic():

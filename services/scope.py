@@ -84,6 +84,15 @@ class Scope:
                                        Company.id.in_(self.company_ids))
                 .order_by(Company.name))
 
+    @property
+    def spans_companies(self):
+        """The scope reaches rows of more than one company: its lists get a Company column and filter."""
+        return len(self.shown_company_ids) > 1
+
+    def shown_companies(self):
+        """The companies a list offers in its Company filter (see shown_company_ids)."""
+        return self.companies().where(Company.id.in_(self.shown_company_ids))
+
     def accounts(self):
         return self._in_accounts(Account.select(), Account, account_field=Account.id)
 
@@ -240,7 +249,8 @@ def build_scope(membership, links=None):
     if not membership.full_access:  # the chosen accounts and their companies, in one fixed query
         chosen = fixed_tuples("chosen_accounts", _chosen_accounts_sql, (membership.id,))
         account_ids = tuple(account for account, _company in chosen)
-        account_company_ids = tuple(c for c in company_ids if c in {company for _account, company in chosen})
+        held = {company for _account, company in chosen}
+        account_company_ids = tuple(c for c in company_ids if c in held)
     return Scope(
         user_id=membership.user_id, membership_id=membership.id,
         customer_id=company.customer_id, company_id=company.id, company_ids=company_ids,

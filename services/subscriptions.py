@@ -91,11 +91,6 @@ def _narrowed(query, q="", kind="", status="", account="", company=None, how=Non
     return query
 
 
-def shows_companies(scope):
-    """The scope reaches rows of more than one company: the overview gets a Company column and filter."""
-    return len(scope.shown_company_ids) > 1
-
-
 def matching(scope, q="", kind="", status="", account="", company=None, sort=None, details=False):
     """The subscriptions in scope that match the overview's filters.
 
@@ -104,7 +99,7 @@ def matching(scope, q="", kind="", status="", account="", company=None, sort=Non
     """
     scope.require("subscriptions")
     query = scope.subscriptions(details=details)
-    if details and shows_companies(scope):
+    if details and scope.spans_companies:
         query = query.select_extend(Company).switch(Subscription).join(Company)
     query = _narrowed(query, q, kind, status, account, company)
     if sort is not None:
@@ -141,7 +136,7 @@ def _overview_rows(scope):
                Subscription.holder_email, Subscription.search_key,
                related(Plan, Plan.name, Subscription.plan).alias("plan_name"),
                related(Account, Account.number, Subscription.account).alias("account_number")]
-    if shows_companies(scope):
+    if scope.spans_companies:
         columns.append(related(Company, Company.name, Subscription.company).alias("company_name"))
     return scope.subscriptions(details=False).select(*columns).objects(OverviewRow)
 
@@ -231,8 +226,8 @@ def filter_options(scope):
     tree) and one for accounts; `accounts` is None when there are too many for a select."""
     scope.require("subscriptions")
     # the shown columns as named tuples (.id, .name, .number): model instances cost more than the queries
-    companies = (list(scope.companies().select(Company.id, Company.name).where(Company.id.in_(scope.shown_company_ids))
-                      .namedtuples()) if shows_companies(scope) else [])
+    companies = (list(scope.shown_companies().select(Company.id, Company.name).namedtuples())
+                 if scope.spans_companies else [])
     accounts = list(scope.accounts().select(Account.id, Account.number, Account.name)
                     .order_by(Account.number).limit(MAX_ACCOUNT_OPTIONS + 1).namedtuples())
     return {"companies": companies,

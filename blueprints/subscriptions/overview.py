@@ -35,7 +35,7 @@ def index():
     options = None if wants_fragment() else subs.filter_options(g.scope)
     new_url = _link_to("subscriptions.new") if g.scope.can("order") else None
     return render("subscriptions/index.html", "rows", page=page, args=args, filters=filters, options=options,
-                  task=args.get("task", ""), show_company=subs.shows_companies(g.scope),
+                  task=args.get("task", ""), show_company=g.scope.spans_companies,
                   new_url=new_url, bulk_url=_link_to("subscriptions.bulk_start"))
 
 
