@@ -29,6 +29,11 @@ def _page(status, title, text):
     return response
 
 
+# GET addresses that are a step of a flow, not a page to come back to (a device that is confirmed
+# already is no longer there to confirm)
+_STEPS = {"settings.confirm_authenticator"}
+
+
 def _page_of_form():
     """The page a form-only address belongs to, for a GET of it: a form sent back with errors leaves
     its own address (/users/7/rights) in the address bar, and reloading or bookmarking it asks for
@@ -39,10 +44,11 @@ def _page_of_form():
         path = path.rsplit("/", 1)[0]
         for candidate in (path, path + "/"):
             try:
-                adapter.match(candidate, method="GET")
+                endpoint, _args = adapter.match(candidate, method="GET")
             except (RequestRedirect, HTTPException):  # "/settings" redirects: its "/settings/" is the page
                 continue
-            return candidate
+            if endpoint not in _STEPS:
+                return candidate
     return None
 
 

@@ -67,6 +67,8 @@ def test_a_forms_own_address_asked_for_with_get_goes_to_its_page(admin, ctx):
         assert response.status_code == 303 and response.headers["Location"] == page, url
         assert admin.get(page).status_code == 200
     assert admin.get("/logout").status_code == 405  # nothing above it: still "Not allowed"
+    # a step of a flow is no page to come back to: past it, to the settings
+    assert admin.get("/settings/authenticator/1/delete").headers["Location"] == "/settings/"
     assert admin.get(f"/users/{bent.id}/rights", headers=HX).status_code == 405  # htmx asks on purpose
 
 
