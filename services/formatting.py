@@ -3,7 +3,7 @@ from collections.abc import Mapping
 
 import phonenumbers
 from flask import g
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, get_translations
+from flask_babel import format_date, format_datetime, format_decimal, format_percent, get_locale, get_translations
 
 from extensions import babel
 
@@ -146,6 +146,8 @@ def template_filters():
         "date": lambda d, fmt="medium": format_date(d, fmt) if d else "",
         "datetime": lambda d, fmt="medium": format_datetime(d, fmt) if d else "",
         "number": number,
+        # a whole-number rate (25) as the locale writes a percentage: "25 %" in Danish, "25%" in English
+        "percent": lambda rate: format_percent(rate / 100),
         "phone": phone,
         "phone_text": typed_phone,
         "device": device,

@@ -500,3 +500,11 @@ def test_invoice_details_cost_a_fixed_number_of_queries(admin, ctx):
     full = count_queries(admin, f"/invoices/{big.id}", EN)
     assert full == count_queries(admin, f"/invoices/{small.id}", EN) and full <= page_two + 4
     assert count_queries(admin, f"/invoices/{big.id}/changes", HX) == count_queries(admin, f"/invoices/{small.id}/changes", HX)
+
+
+def test_the_vat_rate_is_written_as_the_language_writes_a_percentage(admin, ctx):
+    invoice = Invoice.select().join(Account).where(Account.number == "40120011").order_by(Invoice.id.desc()).first()
+    english = admin.get(f"/invoices/{invoice.id}", headers=EN).get_data(as_text=True)
+    danish = admin.get(f"/invoices/{invoice.id}", headers={"Accept-Language": "da"}).get_data(as_text=True)
+    assert "VAT 25% of DKK" in english and "25 %" not in english
+    assert "Moms 25\xa0% af" in danish
