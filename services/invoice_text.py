@@ -9,7 +9,7 @@ from models.billing import LINE_CATEGORIES
 
 KIND_LABELS = {
     "plan": _l("Subscription"), "addon": _l("Add-on"),
-    "usage_voice": _l("Calls abroad and to special numbers"), "usage_sms": _l("Text messages abroad"),
+    "usage_voice": _l("Calls to other countries and to special numbers"), "usage_sms": _l("Text messages to other countries"),
     "usage_data": _l("Extra data"), "usage_roaming": _l("Roaming outside the EU"),
     "fee_sim_change": _l("SIM card change"), "fee_porting": _l("Number porting"),
     "fee_reminder": _l("Reminder fee"),

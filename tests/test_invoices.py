@@ -508,3 +508,12 @@ def test_the_vat_rate_is_written_as_the_language_writes_a_percentage(admin, ctx)
     danish = admin.get(f"/invoices/{invoice.id}", headers={"Accept-Language": "da"}).get_data(as_text=True)
     assert "VAT 25% of DKK" in english and "25 %" not in english
     assert "Moms 25\xa0% af" in danish
+
+
+def test_calls_to_other_countries_are_not_confused_with_use_while_abroad(admin, ctx):
+    """"Calls abroad" read as calls made while abroad, next to "0 events abroad": the line is calls
+    *to* other countries (and special numbers), the box counts use *while* abroad."""
+    invoice = Invoice.select().join(Account).where(Account.number == "40120011").order_by(Invoice.id.desc()).first()
+    page = admin.get(f"/invoices/{invoice.id}", headers=EN).get_data(as_text=True)
+    assert "Calls abroad" not in page and "events abroad" not in page
+    assert re.search(r"\d+ uses? while abroad", page)
