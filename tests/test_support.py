@@ -865,3 +865,10 @@ def test_staff_answer_over_the_upload_limit_is_refused_with_a_message(staff_en, 
         content_type="multipart/form-data")
     assert response.status_code == 413 and "too large" in response.get_data(as_text=True)
     assert ticket("S-100003").first_response_at is None
+
+
+def test_a_files_size_is_written_in_bytes_kilobytes_or_megabytes(admin, ctx, data_dir):
+    response = post_ticket(admin, files=[("note.txt", b"hello"), ("lang.txt", b"x" * 1500)])
+    item = SupportTicket.select().order_by(SupportTicket.id.desc()).first()
+    page = admin.get(f"/support/{item.id}").get_data(as_text=True)
+    assert response.status_code == 302 and "(5 bytes)" in page and "(2 kB)" in page
