@@ -106,10 +106,10 @@ def signed_out_notice():
     if expired:
         session.expired = None
         if expired == "idle":
-            flash(_("You were signed out after %(num)d minutes without activity. Log in again.",
+            flash(_("You were logged out after %(num)d minutes without activity. Log in again.",
                     num=current_app.config["SESSION_IDLE_MINUTES"]), "info")
         else:
-            flash(_("You were signed out because you logged in more than %(num)d hours ago. Log in again.",
+            flash(_("You were logged out because you logged in more than %(num)d hours ago. Log in again.",
                     num=current_app.config["SESSION_ABSOLUTE_HOURS"]), "info")
 
 

@@ -292,7 +292,7 @@ def resend(user_id):
 @member("users")
 def disable(user_id):
     return _action(user_id, svc.disable_user,
-                   lambda user: _("The login of %(name)s was disabled and signed out.", name=user.name))
+                   lambda user: _("The login of %(name)s was disabled and logged out.", name=user.name))
 
 
 @bp.route("/<int:user_id>/enable", methods=["POST"])
@@ -306,7 +306,7 @@ def enable(user_id):
 @member("users")
 def end_sessions(user_id):
     return _action(user_id, svc.end_sessions,
-                   lambda count: _("The user was signed out everywhere."))
+                   lambda count: _("The user was logged out everywhere."))
 
 
 @bp.route("/<int:user_id>/delete", methods=["POST"])

@@ -279,7 +279,7 @@ def test_idle_timeout_signs_out_with_a_message(client, ctx):
     assert response.headers["Location"].startswith("/login")
     assert not WebSession.select().where(WebSession.user == 1).exists()
     page = client.get(response.headers["Location"]).get_data(as_text=True)
-    assert "You were signed out after 15 minutes without activity" in page
+    assert "You were logged out after 15 minutes without activity" in page
 
 
 def test_absolute_timeout_after_twelve_hours_even_when_active(client, ctx):
@@ -299,7 +299,7 @@ def test_an_anonymous_session_that_expires_says_nothing(client, ctx):
     client.set_cookie("lang", "en")
     client.get("/login")
     WebSession.update(last_seen_at=utcnow() - datetime.timedelta(minutes=20)).execute()
-    assert "signed out" not in client.get("/login").get_data(as_text=True)
+    assert "logged out" not in client.get("/login").get_data(as_text=True)
 
 
 # -- the production cookie --------------------------------------------------------------------
