@@ -20,6 +20,7 @@ from flask_babel import lazy_gettext as _l
 from services import users as svc
 from services.errors import ServiceError
 from services.ids import parse_id, parse_ids
+from services.locale import page_language
 from services.rights import FUNCTION_LABELS
 
 from .access import member
@@ -59,8 +60,9 @@ def _steps():
 
 
 def _blank():
-    return {"name": "", "email": "", "mobile": "", "company_ids": [g.scope.company_id], "full_access": True,
-            "account_ids": [], "functions": [], "is_admin": False}
+    # the new login's language starts as the admin's page's: the admin sees it and may change it
+    return {"name": "", "email": "", "mobile": "", "language": page_language(), "company_ids": [g.scope.company_id],
+            "full_access": True, "account_ids": [], "functions": [], "is_admin": False}
 
 
 drafts = WizardDraft("user_draft", "users.new", _blank)
@@ -153,6 +155,7 @@ def _take_input(step, draft):
     if step == "details":
         for key in ("name", "email", "mobile"):
             draft[key] = form.get(key, "")[:200]
+        draft["language"] = form.get("language", "")[:20] or page_language()  # a form without the field
     elif step == "companies":
         draft["company_ids"] = parse_ids(form.getlist("company_ids"))
     elif step == "accounts":
@@ -168,7 +171,7 @@ def _check(step, draft):
     try:
         if step == "details":
             name, email, mobile = svc.clean_details(draft["name"], draft["email"], draft["mobile"])
-            draft.update(name=name, email=email, mobile=mobile)
+            draft.update(name=name, email=email, mobile=mobile, language=svc.clean_language(draft.get("language")))
             existing = svc.existing_login_in_scope(g.scope, email)
             if existing is not None:
                 return {"email": _("%(email)s already has a login to Selvbetjening.", email=email),
@@ -193,7 +196,8 @@ def _create(draft, steps):
     try:
         user, sent = svc.create_user(
             g.scope, draft["name"], draft["email"], draft["mobile"], draft["company_ids"],
-            draft["full_access"], draft["account_ids"], draft["functions"], draft["is_admin"])
+            draft["full_access"], draft["account_ids"], draft["functions"], draft["is_admin"],
+            language=draft.get("language") or page_language())
     except ServiceError as error:
         return _show("summary", draft, errors={"form": error.message, error.field or "form": error.message}, status=422)
     drafts.clear()

@@ -7,6 +7,7 @@ event in one transaction, and raises ServiceError with a translated message on b
 """
 import logging
 
+from flask import current_app
 from flask_babel import gettext as _
 from peewee import IntegrityError, fn
 from werkzeug.exceptions import NotFound
@@ -226,8 +227,16 @@ def _ints(values):
 
 # -- creating --------------------------------------------------------------------------
 
-def create_user(scope, name, email, mobile, company_ids, full_access, account_ids, functions, is_admin):
-    """Create a pending user with a membership per company, then e-mail the activation.
+def clean_language(language):
+    """The new login's language (its e-mails, and its pages until the user chooses another): "da" or "en"."""
+    if language not in current_app.config["LANGUAGES"]:
+        raise ServiceError(_("Choose Danish or English."), "language")
+    return language
+
+
+def create_user(scope, name, email, mobile, company_ids, full_access, account_ids, functions, is_admin,
+                language="da"):
+    """Create a pending user with a membership per company, then e-mail the activation (in `language`).
 
     Returns (user, sent): `sent` is False when the e-mail could not be queued (the user
     exists; the admin can resend it from the user's page).
@@ -235,6 +244,7 @@ def create_user(scope, name, email, mobile, company_ids, full_access, account_id
     scope.require("users")
     is_admin = bool(is_admin)
     name, email, mobile = clean_details(name, email, mobile)
+    language = clean_language(language)
     if email_in_use(email):
         raise ServiceError(_("%(email)s already has a login to Selvbetjening.", email=email), "email")
     company_ids = clean_companies(scope, company_ids)
@@ -243,7 +253,8 @@ def create_user(scope, name, email, mobile, company_ids, full_access, account_id
     functions = clean_functions(functions, is_admin)
     try:
         with db.atomic():
-            user = User.create(email=email, name=name, mobile=mobile, kind="customer", status="pending")
+            user = User.create(email=email, name=name, mobile=mobile, kind="customer", status="pending",
+                               locale=language)
             for cid in company_ids:
                 membership = Membership.create(user=user, company=cid, is_admin=is_admin,
                                                full_access=full_access, functions=" ".join(functions))
@@ -252,7 +263,7 @@ def create_user(scope, name, email, mobile, company_ids, full_access, account_id
             audit.record_for_scope(scope, "user.create", obj=user, companies=company_ids,
                                    is_admin=is_admin, full_access=full_access,
                                    accounts=sorted({a for ids in per_company.values() for a in ids}),
-                                   functions=functions)
+                                   functions=functions, language=language)
     except IntegrityError:
         raise ServiceError(_("%(email)s already has a login to Selvbetjening.", email=email), "email") from None
     company_id = scope.company_id if scope.company_id in company_ids else company_ids[0]

@@ -1,6 +1,7 @@
 """Self-service users: the create-user wizard over HTTP, rights taking effect, the list and
 a user's page, and the refusals (bad input, forged ids, other customers, last admin)."""
 import html
+import json
 import re
 
 import pytest
@@ -485,3 +486,30 @@ def test_user_count_counts_people_not_company_rows(admin):
     assert "2 brugere · 3 rækker: én for hver virksomhed, en bruger har adgang til" in danish
     # one row per person: the count alone
     assert "rows:" not in admin.get("/users?q=bent").get_data(as_text=True)
+
+
+def test_the_admin_chooses_the_new_logins_language(admin, ctx):
+    """The activation e-mail goes in the language chosen for the login (Danish unless chosen), and the
+    login keeps it for its pages until the user chooses another; any other value is refused."""
+    assert _wizard(admin, details={**LISE, "language": "en"}).status_code in (200, 302)
+    user = User.get(User.email == LISE["email"])
+    assert user.locale == "en"
+    mail = OutboxMessage.select().where(OutboxMessage.recipient == LISE["email"]).get()
+    assert "Username" in mail.body and "Brugernavn" not in mail.body
+    event = AuditEvent.select().where(AuditEvent.action == "user.create").order_by(AuditEvent.id.desc()).get()
+    assert json.loads(event.details)["language"] == "en"
+    refused = _step(admin, "details", {**LISE, "email": "ny@demo.dk", "language": "fr"})
+    assert refused.status_code == 422 and "Choose Danish or English." in refused.get_data(as_text=True)
+    page = admin.get("/users/new?step=details").get_data(as_text=True)
+    assert re.search(r'<select id="u-language" name="language"', page)
+
+
+def test_a_new_logins_language_starts_as_the_admins_page(admin, ctx):
+    """Preselected as the page the admin works in (English here); Danish chosen, Danish it is."""
+    page = admin.get("/users/new?step=details").get_data(as_text=True)
+    assert re.search(r'<option value="en" lang="en" selected>English</option>', page)
+    assert _wizard(admin, details={**LISE, "language": "da"}).status_code in (200, 302)
+    user = User.get(User.email == LISE["email"])
+    assert user.locale == "da"
+    mail = OutboxMessage.select().where(OutboxMessage.recipient == LISE["email"]).get()
+    assert "Brugernavn" in mail.body
