@@ -7,10 +7,7 @@ checks. Each raises ServiceError on bad input, with every problem of the form at
 ({field: translated message}, ServiceError.of), before it looks at open orders.
 """
 
-import datetime
-import re
-
-from flask_babel import format_date, get_locale
+from flask_babel import format_date
 from flask_babel import gettext as _
 from stdnum import luhn
 from werkzeug.exceptions import NotFound
@@ -53,37 +50,11 @@ def _active(scope, subscription_id, right):
 
 
 def _date(value, field, errors):
-    """The date of a form's field, or None with its problem added to `errors`. Empty is a problem
-    (never silently today); the example is in the portal's date format, which is accepted too."""
-    day = value if isinstance(value, datetime.date) else _parse_day(value)
-    if day is None:
-        errors[field] = _("Enter a date, for example %(example)s.", example=format_date(utcnow().date()))
-        return None
-    day, problem = order_date(day)
+    """The date of a form's field, or None with its problem added to `errors` (order_date's rules)."""
+    day, problem = order_date(value)
     if problem:
         errors[field] = problem
     return day
-
-
-def _parse_day(text):
-    """ISO (what a date field sends) or the portal's "24 Nov 2026" / "24. nov. 2026"; else None."""
-    text = (text or "").strip()
-    try:
-        return datetime.date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = re.fullmatch(r"(\d{1,2})\.?\s+([^\W\d]+)\.?\s+(\d{4})", text)
-    locale = get_locale()
-    if not match or locale is None:  # no request (a job): ISO only
-        return None
-    months = locale.months["format"]
-    name = match[2].lower()
-    month = next((n for width in ("abbreviated", "wide") for n, m in months[width].items()
-                  if m.lower().rstrip(".") == name), None)
-    try:
-        return datetime.date(int(match[3]), month, int(match[1])) if month else None
-    except ValueError:
-        return None
 
 
 def _raise_if(errors):

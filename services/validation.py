@@ -1,10 +1,11 @@
 """Checks on values people type: e-mail, Danish phone numbers, dates of orders. Libraries do the checking;
 forms (blueprints/forms.py) and services both call these, so the rules live in one place."""
 import datetime
+import re
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_date
+from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
 from models import utcnow
@@ -35,17 +36,35 @@ def danish_number(text):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def parse_day(text):
+    """ISO (what a date field sends) or the portal's own "24 Nov 2026" / "24. nov. 2026" (the example
+    its errors give, typed where a browser has no date field); else None."""
+    text = str(text or "").strip()
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        pass
+    match = re.fullmatch(r"(\d{1,2})\.?\s+([^\W\d]+)\.?\s+(\d{4})", text)
+    locale = get_locale()
+    if not match or locale is None:  # no request (a job): ISO only
+        return None
+    months = locale.months["format"]
+    name = match[2].lower()
+    month = next((n for width in ("abbreviated", "wide") for n, m in months[width].items()
+                  if m.lower().rstrip(".") == name), None)
+    try:
+        return datetime.date(int(match[3]), month, int(match[1])) if month else None
+    except ValueError:
+        return None
+
+
 def order_date(value, earliest=None):
     """(date, None) for a date from `earliest` (today) up to a year ahead, or (None, the
     translated reason). `value`: ISO text from a form, or a date."""
     earliest = earliest or utcnow().date()
-    if isinstance(value, datetime.date):
-        day = value
-    else:
-        try:
-            day = datetime.date.fromisoformat(str(value or "").strip())
-        except ValueError:
-            return None, _("Enter a date, for example %(example)s.", example=earliest.isoformat())
+    day = value if isinstance(value, datetime.date) else parse_day(value)
+    if day is None:  # empty is a problem too: never silently today
+        return None, _("Enter a date, for example %(example)s.", example=format_date(earliest))
     if day < earliest:
         return None, _("The date cannot be before %(date)s.", date=format_date(earliest, "long"))
     if day > utcnow().date() + datetime.timedelta(days=DAYS_AHEAD):
